@@ -1,0 +1,30 @@
+export * from './errors/errors.ts';
+export { type Clock, ManualClock, systemClock } from './lib/clock.ts';
+export { formatDuration, parseDuration } from './lib/duration.ts';
+export type { ConcurrencyPolicy, RefreshPolicy, RevocationEntry, SessionRecord, TokenMode } from './sessions/types.ts';
+export type {
+  CreateSessionCommand,
+  CreateSessionResult,
+  RateLimitResult,
+  RotateRefreshCommand,
+  RotateRefreshResult,
+  SessionStore,
+  StoredSession,
+} from './stores/session-store.ts';
+export {
+  formatOpaqueToken,
+  generateSecret,
+  generateSessionId,
+  hashSecret,
+  hashToken,
+  isValidUserId,
+  MAX_TOKEN_LENGTH,
+  type OpaqueTokenKind,
+  type ParsedOpaqueToken,
+  parseOpaqueToken,
+  parseSessionId,
+  REFRESH_TOKEN_PREFIX,
+  SESSION_TOKEN_PREFIX,
+  safeEqual,
+} from './tokens/opaque-token.ts';
+export { openSuccessor, sealSuccessor } from './tokens/successor-box.ts';
