@@ -1,7 +1,26 @@
 export * from './errors/errors.ts';
 export { type Clock, ManualClock, systemClock } from './lib/clock.ts';
 export { formatDuration, parseDuration } from './lib/duration.ts';
-export type { ConcurrencyPolicy, RefreshPolicy, RevocationEntry, SessionRecord, TokenMode } from './sessions/types.ts';
+export type {
+  ConcurrencyPolicy,
+  RefreshPolicy,
+  RevocationEntry,
+  SessionRecord,
+  TokenMode,
+} from './sessions/types.ts';
+export {
+  connectRedis,
+  createRedisClient,
+  type RedisClient,
+  type RedisConnectionConfig,
+  redisConfigFromEnv,
+} from './stores/redis/connection.ts';
+export {
+  DEFAULT_KEY_PREFIX,
+  parseRevocationEntry,
+  revocationFields,
+  revocationStreamKey,
+} from './stores/redis/revocation-stream.ts';
 export type {
   CreateSessionCommand,
   CreateSessionResult,

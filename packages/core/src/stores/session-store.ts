@@ -19,7 +19,12 @@ export interface SessionStore {
    * skipped (no write) when the last touch is less than `minIntervalMs` ago. `null` when the
    * session is missing or expired.
    */
-  touchSession(sessionId: string, now: number, idleMs: number, minIntervalMs: number): Promise<SessionRecord | null>;
+  touchSession(
+    sessionId: string,
+    now: number,
+    idleMs: number,
+    minIntervalMs: number,
+  ): Promise<SessionRecord | null>;
   /** Refresh-token rotation with reuse detection (design notes §3). */
   rotateRefresh(command: RotateRefreshCommand): Promise<RotateRefreshResult>;
   /** Records the `exp` (ms) of a newly issued access token for the session (strict policy, revocation `until`). */

@@ -27,10 +27,16 @@ export function openSuccessor(sealed: string, predecessorSecret: string, session
   try {
     const raw = Buffer.from(sealed, 'base64url');
     if (raw.length < 12 + 16 + 1) return null;
-    const decipher = createDecipheriv('aes-256-gcm', deriveKey(predecessorSecret, sessionId), raw.subarray(0, 12));
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      deriveKey(predecessorSecret, sessionId),
+      raw.subarray(0, 12),
+    );
     decipher.setAAD(Buffer.from(sessionId));
     decipher.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString(
+      'utf8',
+    );
   } catch {
     return null;
   }

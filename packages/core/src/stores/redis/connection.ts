@@ -1,0 +1,100 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** Where Redis is: one server, a cluster (seed nodes), or sentinels + master name. */
+export type RedisConnectionConfig =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: Array<{ host: string; port: number }> }
+  | { kind: 'sentinel'; sentinels: Array<{ host: string; port: number }>; name: string };
+
+export type RedisClient = Redis | Cluster;
+
+/** Client options that fail fast instead of queueing: no unbounded in-memory command queue. */
+const FAIL_FAST: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  commandTimeout: 2000,
+  connectTimeout: 2000,
+  lazyConnect: true,
+  retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+};
+
+function parseHostPort(item: string, variable: string): { host: string; port: number } {
+  const match = /^\s*\[?([^\]\s]+?)\]?:(\d{1,5})\s*$/.exec(item);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new TypeError(`${variable}: expected comma-separated host:port entries, got "${item}"`);
+  }
+  return { host: match[1], port };
+}
+
+/**
+ * Reads `TESSERA_REDIS_URL`, `TESSERA_REDIS_CLUSTER`, `TESSERA_REDIS_SENTINELS` +
+ * `TESSERA_REDIS_SENTINEL_NAME`. Returns `null` when none is set (in-memory store).
+ * Throws `TypeError` naming the variable on a malformed value.
+ */
+export function redisConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RedisConnectionConfig | null {
+  const cluster = env.TESSERA_REDIS_CLUSTER?.trim();
+  if (cluster) {
+    return {
+      kind: 'cluster',
+      nodes: cluster.split(',').map((s) => parseHostPort(s, 'TESSERA_REDIS_CLUSTER')),
+    };
+  }
+  const sentinels = env.TESSERA_REDIS_SENTINELS?.trim();
+  if (sentinels) {
+    const name = env.TESSERA_REDIS_SENTINEL_NAME?.trim();
+    if (!name)
+      throw new TypeError(
+        'TESSERA_REDIS_SENTINEL_NAME: expected the master name when TESSERA_REDIS_SENTINELS is set',
+      );
+    return {
+      kind: 'sentinel',
+      sentinels: sentinels.split(',').map((s) => parseHostPort(s, 'TESSERA_REDIS_SENTINELS')),
+      name,
+    };
+  }
+  const url = env.TESSERA_REDIS_URL?.trim();
+  if (url) {
+    if (!/^rediss?:\/\/[^\s]+$/.test(url)) {
+      throw new TypeError('TESSERA_REDIS_URL: expected a redis:// or rediss:// URL');
+    }
+    return { kind: 'single', url };
+  }
+  return null;
+}
+
+/**
+ * Creates a client (not yet connected: call `connectRedis`). Commands fail at once while
+ * disconnected (the caller turns that into `StoreUnavailableError`), and reconnection
+ * continues in the background with a capped backoff.
+ */
+export function createRedisClient(config: RedisConnectionConfig, overrides: RedisOptions = {}): RedisClient {
+  const options: RedisOptions = { ...FAIL_FAST, ...overrides };
+  switch (config.kind) {
+    case 'single':
+      return new Redis(config.url, options);
+    case 'sentinel':
+      return new Redis({ ...options, sentinels: config.sentinels, name: config.name });
+    case 'cluster':
+      return new Cluster(config.nodes, {
+        enableOfflineQueue: false,
+        lazyConnect: true,
+        clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+        redisOptions: options,
+      });
+  }
+}
+
+/** Connects and waits until the client is ready; rejects after `timeoutMs`. */
+export async function connectRedis(client: RedisClient, timeoutMs = 5000): Promise<void> {
+  if (client.status === 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('redis connect timeout')), timeoutMs);
+  });
+  try {
+    await Promise.race([client.connect(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
