@@ -2,6 +2,17 @@ export * from './errors/errors.ts';
 export { type Clock, ManualClock, systemClock } from './lib/clock.ts';
 export { formatDuration, parseDuration } from './lib/duration.ts';
 export type {
+  AuthenticatedSession,
+  Introspection,
+  IssuedTokens,
+  LoginInput,
+  RequestContext,
+  SessionKeys,
+  SessionService,
+  SessionServiceOptions,
+} from './sessions/service-types.ts';
+export { createSessionService } from './sessions/session-service.ts';
+export type {
   ConcurrencyPolicy,
   RefreshPolicy,
   RevocationEntry,
