@@ -1,0 +1,134 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+/** One load run: throughput, latency and the server's CPU time per request. */
+export interface LoadResult {
+  name: string;
+  requestsPerSec: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** Server process CPU (user+system) per completed request, in µs. */
+  serverCpuUsPerRequest: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface BenchServer {
+  port: number;
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `bench/servers/<script>` (TypeScript, run through tsx) as a child process with IPC,
+ * waits for `{ ready: port }`, and can ask it for its CPU usage.
+ */
+export async function startBenchServer(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<BenchServer> {
+  const file = fileURLToPath(new URL(`../servers/${script}`, import.meta.url));
+  const child: ChildProcess = fork(file, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    child.on('message', (message: { ready?: number }) => {
+      if (typeof message?.ready === 'number') {
+        clearTimeout(timer);
+        resolve(message.ready);
+      }
+    });
+  });
+  return {
+    port,
+    cpu: () =>
+      new Promise((resolve) => {
+        const onMessage = (message: { cpu?: number }) => {
+          if (typeof message?.cpu === 'number') {
+            child.off('message', onMessage);
+            resolve(message.cpu);
+          }
+        };
+        child.on('message', onMessage);
+        child.send('cpu');
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Called by a bench server once it listens: reports the port and answers CPU queries. */
+export function reportReady(port: number): void {
+  process.on('message', (message) => {
+    if (message === 'cpu') {
+      const usage = process.cpuUsage();
+      process.send?.({ cpu: usage.user + usage.system });
+    }
+  });
+  process.send?.({ ready: port });
+}
+
+export interface LoadOptions {
+  name: string;
+  url: string;
+  headers?: Record<string, string>;
+  connections?: number;
+  durationSec?: number;
+  server?: BenchServer;
+}
+
+/** Runs autocannon against 127.0.0.1 for a bounded time (after a 1 s warm-up). */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const connections = options.connections ?? 50;
+  const duration = options.durationSec ?? Number(process.env.BENCH_DURATION ?? 5);
+  const headers = options.headers ?? {};
+  await autocannon({ url: options.url, connections, duration: 1, headers });
+  const cpuBefore = options.server ? await options.server.cpu() : 0;
+  const result = await autocannon({ url: options.url, connections, duration, headers });
+  const cpuAfter = options.server ? await options.server.cpu() : 0;
+  const completed = result.requests.total;
+  return {
+    name: options.name,
+    requestsPerSec: Math.round(result.requests.average),
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    serverCpuUsPerRequest: completed > 0 ? Math.round(((cpuAfter - cpuBefore) / completed) * 10) / 10 : 0,
+    requests: completed,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+/** Starts a bench server, loads it, stops it. */
+export async function measureServer(
+  name: string,
+  script: string,
+  path: string,
+  options: { env?: Record<string, string>; headers?: Record<string, string> } = {},
+): Promise<LoadResult> {
+  const server = await startBenchServer(script, options.env);
+  try {
+    return await runLoad({
+      name,
+      url: `http://127.0.0.1:${server.port}${path}`,
+      server,
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,26 @@
+// `npm run bench`: every benchmark, each reported as a ratio to a baseline measured in the
+// same invocation (this machine is shared and noisy). Writes bench/results/*.json and
+// regenerates docs/performance.md. `npm run bench -- http core` runs only those suites.
+import { writeResult } from './lib/results.ts';
+import { writePerformanceDoc } from './report.ts';
+
+type Suite = { name: string; run: () => Promise<unknown> };
+
+const suites: Suite[] = [{ name: 'http', run: async () => (await import('./http.bench.ts')).runHttpBench() }];
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const started = Date.now();
+for (const suite of suites) {
+  if (wanted.length > 0 && !wanted.includes(suite.name)) continue;
+  console.log(`bench: ${suite.name} …`);
+  const t0 = Date.now();
+  const result = await suite.run();
+  writeResult(suite.name, result);
+  console.log(
+    `bench: ${suite.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s → bench/results/${suite.name}.json`,
+  );
+}
+writePerformanceDoc();
+console.log(
+  `bench: all done in ${((Date.now() - started) / 1000).toFixed(1)} s; summary in docs/performance.md`,
+);
