@@ -58,3 +58,26 @@ export {
   safeEqual,
 } from './tokens/opaque-token.ts';
 export { openSuccessor, sealSuccessor } from './tokens/successor-box.ts';
+export {
+  generateSigningKey,
+  KEY_FILE_CHECK_INTERVAL_MS,
+  type KeyFile,
+  type KeyRing,
+  type KeyRingOptions,
+  type KeyTimes,
+  loadKeyRing,
+  type PrivateSigningJwk,
+  type PublicJwk,
+  type SigningAlg,
+  type SigningKeyHandle,
+  type StoredSigningKey,
+} from './keys/key-ring.ts';
+export {
+  ACCESS_TOKEN_TYPE,
+  type AccessTokenClaims,
+  type AccessTokenVerification,
+  CLOCK_TOLERANCE_SECONDS,
+  signAccessToken,
+  type VerifyAccessTokenOptions,
+  verifyAccessToken,
+} from './tokens/access-token.ts';
