@@ -1,5 +1,8 @@
+import type { JWTVerifyGetKey } from 'jose';
+import type { SigningKeyHandle } from '../keys/signing-key.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SessionStore } from '../stores/session-store.ts';
+import type { AccessTokenClaims } from '../tokens/access-token.ts';
 import type { ConcurrencyPolicy, RefreshPolicy, SessionRecord, TokenMode } from './types.ts';
 
 /** What `createSessionService` needs. All durations in ms. */
@@ -30,8 +33,8 @@ export interface SessionServiceOptions {
 
 /** The part of a key ring the session service uses. */
 export interface SessionKeys {
-  signingKey(): Promise<{ kid: string; alg: string; privateKey: CryptoKey }>;
-  verificationKeys(): import('jose').JWTVerifyGetKey;
+  signingKey(): Promise<SigningKeyHandle>;
+  verificationKeys(): JWTVerifyGetKey;
 }
 
 export interface LoginInput {
@@ -66,7 +69,7 @@ export interface AuthenticatedSession {
   /** `access` = JWT, `session` = opaque session token. */
   tokenKind: 'access' | 'session';
   /** Claims of the JWT (jwt mode). */
-  claims?: import('../tokens/access-token.ts').AccessTokenClaims;
+  claims?: AccessTokenClaims;
 }
 
 /** RFC 7662 answer. */
@@ -101,7 +104,7 @@ export interface SessionService {
    */
   authenticate(token: string): Promise<AuthenticatedSession>;
   /** Verifies a JWT locally (no store). `null` when invalid or expired. */
-  verifyAccessToken(token: string): Promise<import('../tokens/access-token.ts').AccessTokenClaims | null>;
+  verifyAccessToken(token: string): Promise<AccessTokenClaims | null>;
   getSession(sessionId: string): Promise<SessionRecord | null>;
   listSessions(userId: string): Promise<SessionRecord[]>;
   /** Global invalidation of one session. `false` when there was none. */

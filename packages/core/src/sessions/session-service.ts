@@ -106,7 +106,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       sid: session.id,
       roles: session.roles,
     };
-    const accessToken = await signAccessToken(key as Parameters<typeof signAccessToken>[0], claims);
+    const accessToken = await signAccessToken(key, claims);
     return { accessToken, refreshToken: secretToken, tokenType: 'Bearer', expiresIn: exp - iat, session };
   }
 
