@@ -1,0 +1,246 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CompactJWSHeaderParameters, calculateJwkThumbprint } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../lib/clock.ts';
+import { CLOCK_TOLERANCE_SECONDS, signAccessToken, verifyAccessToken } from '../tokens/access-token.ts';
+import { generateSigningKey, KEY_FILE_CHECK_INTERVAL_MS, loadKeyRing, type SigningAlg } from './key-ring.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'tessera-keys-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirCount = 0;
+const freshDir = () => join(root, `d${++dirCount}`, 'data');
+
+const LIFETIME = 600_000;
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth', 'tessera'];
+const PUBLIC_MEMBERS: Record<SigningAlg, string[]> = {
+  EdDSA: ['alg', 'crv', 'kid', 'kty', 'use', 'x'],
+  ES256: ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'],
+  RS256: ['alg', 'e', 'kid', 'kty', 'n', 'use'],
+};
+
+async function signWith(ring: Awaited<ReturnType<typeof loadKeyRing>>, nowMs: number): Promise<string> {
+  const now = Math.floor(nowMs / 1000);
+  const claims = { iss: 'https://auth.test', sub: 'u1', aud: 'tessera', iat: now, exp: now + 600 };
+  return signAccessToken(await ring.signingKey(), { ...claims, jti: 'j1', sid: 'u1.s', roles: ['user'] });
+}
+
+async function verifyWith(ring: Awaited<ReturnType<typeof loadKeyRing>>, token: string, now: number) {
+  const options = {
+    issuer: 'https://auth.test',
+    audience: 'tessera',
+    algorithms: ['EdDSA', 'ES256', 'RS256'],
+  };
+  return verifyAccessToken(token, ring.verificationKeys(), { ...options, now } as Parameters<
+    typeof verifyAccessToken
+  >[2]);
+}
+
+describe.each(['EdDSA', 'ES256', 'RS256'] as const)('key ring with %s', (alg) => {
+  it('generates a key set on first start, 0600 in a 0700 dir, and reloads the same key', async () => {
+    const dataDir = freshDir();
+    const ring = await loadKeyRing({ alg, dataDir, maxTokenLifetimeMs: LIFETIME });
+    const key = await ring.signingKey();
+    expect(key.alg).toBe(alg);
+    expect(key.privateKey.type).toBe('private');
+    expect(key.privateKey.extractable).toBe(false);
+    expect(statSync(join(dataDir, 'keys.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+
+    const file = JSON.parse(readFileSync(join(dataDir, 'keys.json'), 'utf8'));
+    expect(file.keys).toHaveLength(1);
+    expect(file.keys[0]).toMatchObject({ kid: key.kid, alg, use: 'sig' });
+    expect(file.keys[0].tessera.createdAt).toBeTypeOf('number');
+    expect(await calculateJwkThumbprint(file.keys[0])).toBe(key.kid);
+
+    const again = await loadKeyRing({ alg, dataDir, maxTokenLifetimeMs: LIFETIME });
+    expect((await again.signingKey()).kid).toBe(key.kid);
+    ring.close();
+    again.close();
+  });
+
+  it('publishes public members only', async () => {
+    const ring = await loadKeyRing({ alg, dataDir: freshDir(), maxTokenLifetimeMs: LIFETIME });
+    await ring.rotate({ activateInMs: 60_000 });
+    const { keys } = await ring.jwks();
+    expect(keys).toHaveLength(2);
+    for (const jwk of keys) {
+      expect(Object.keys(jwk).sort()).toEqual(PUBLIC_MEMBERS[alg]);
+      for (const member of PRIVATE_MEMBERS) expect(jwk).not.toHaveProperty(member);
+      expect(jwk).toMatchObject({ alg, use: 'sig' });
+    }
+    ring.close();
+  });
+});
+
+describe('rotation', () => {
+  it('publishes the new key at once, signs with it after activation, drops the old after the lifetime', async () => {
+    const clock = new ManualClock();
+    const ring = await loadKeyRing({
+      alg: 'EdDSA',
+      dataDir: freshDir(),
+      maxTokenLifetimeMs: LIFETIME,
+      clock,
+    });
+    const oldKid = (await ring.signingKey()).kid;
+    const oldToken = await signWith(ring, clock.now());
+
+    const { kid: newKid } = await ring.rotate({ activateInMs: 5_000 });
+    expect(newKid).not.toBe(oldKid);
+    expect((await ring.jwks()).keys.map((k) => k.kid).sort()).toEqual([newKid, oldKid].sort());
+    expect((await ring.signingKey()).kid).toBe(oldKid);
+
+    clock.advance(5_000);
+    expect((await ring.signingKey()).kid).toBe(newKid);
+    expect((await verifyWith(ring, oldToken, clock.now())).ok).toBe(true);
+    expect((await verifyWith(ring, await signWith(ring, clock.now()), clock.now())).ok).toBe(true);
+
+    // The old key retired at activation (t0 + 5 s); it stays until retiredAt + lifetime + tolerance.
+    clock.advance(LIFETIME + CLOCK_TOLERANCE_SECONDS * 1000 - 1);
+    expect((await ring.jwks()).keys.map((k) => k.kid)).toContain(oldKid);
+    clock.advance(1);
+    expect((await ring.jwks()).keys.map((k) => k.kid)).toEqual([newKid]);
+    const resolve = ring.verificationKeys();
+    const header: CompactJWSHeaderParameters = { alg: 'EdDSA', kid: oldKid };
+    await expect(resolve(header, { payload: '', signature: '' })).rejects.toThrow();
+    ring.close();
+  });
+
+  it('is seen by a second instance on the same dir without restart', async () => {
+    const clock = new ManualClock();
+    const dataDir = freshDir();
+    const first = await loadKeyRing({ alg: 'ES256', dataDir, maxTokenLifetimeMs: LIFETIME, clock });
+    const second = await loadKeyRing({ alg: 'ES256', dataDir, maxTokenLifetimeMs: LIFETIME, clock });
+    const oldKid = (await second.signingKey()).kid;
+    expect((await first.signingKey()).kid).toBe(oldKid);
+
+    const { kid } = await first.rotate();
+    clock.advance(KEY_FILE_CHECK_INTERVAL_MS);
+    expect((await second.signingKey()).kid).toBe(kid);
+    expect((await second.jwks()).keys.map((k) => k.kid).sort()).toEqual([kid, oldKid].sort());
+    expect((await verifyWith(second, await signWith(first, clock.now()), clock.now())).ok).toBe(true);
+    expect(statSync(join(dataDir, 'keys.json')).mode & 0o777).toBe(0o600);
+    first.close();
+    second.close();
+  });
+
+  it('keeps every key when two instances rotate at once, and prunes expired keys from the file', async () => {
+    const clock = new ManualClock();
+    const dataDir = freshDir();
+    const a = await loadKeyRing({ alg: 'EdDSA', dataDir, maxTokenLifetimeMs: LIFETIME, clock });
+    const b = await loadKeyRing({ alg: 'EdDSA', dataDir, maxTokenLifetimeMs: LIFETIME, clock });
+    const [ra, rb] = await Promise.all([a.rotate(), b.rotate()]);
+    const kids = JSON.parse(readFileSync(join(dataDir, 'keys.json'), 'utf8')).keys.map(
+      (k: { kid: string }) => k.kid,
+    );
+    expect(kids).toHaveLength(3);
+    expect(kids).toEqual(expect.arrayContaining([ra.kid, rb.kid]));
+
+    clock.advance(LIFETIME + CLOCK_TOLERANCE_SECONDS * 1000);
+    const { kid } = await a.rotate();
+    const left = JSON.parse(readFileSync(join(dataDir, 'keys.json'), 'utf8')).keys.map(
+      (k: { kid: string }) => k.kid,
+    );
+    expect(left).toHaveLength(2); // the two retired before the lifetime are gone; the last current is retired now
+    expect(left).toContain(kid);
+    a.close();
+    b.close();
+  });
+
+  it('gives one key set when two instances start at once on an empty dir', async () => {
+    const dataDir = freshDir();
+    const [a, b] = await Promise.all([
+      loadKeyRing({ alg: 'EdDSA', dataDir, maxTokenLifetimeMs: LIFETIME }),
+      loadKeyRing({ alg: 'EdDSA', dataDir, maxTokenLifetimeMs: LIFETIME }),
+    ]);
+    expect((await a.signingKey()).kid).toBe((await b.signingKey()).kid);
+  });
+
+  it('switches to a key of the configured algorithm when it changed, keeping the old one public', async () => {
+    const dataDir = freshDir();
+    const eddsa = await loadKeyRing({ alg: 'EdDSA', dataDir, maxTokenLifetimeMs: LIFETIME });
+    const oldKid = (await eddsa.signingKey()).kid;
+    const es256 = await loadKeyRing({ alg: 'ES256', dataDir, maxTokenLifetimeMs: LIFETIME });
+    const key = await es256.signingKey();
+    expect(key.alg).toBe('ES256');
+    expect((await es256.jwks()).keys.map((k) => k.kid)).toContain(oldKid);
+  });
+
+  it('keeps the current keys when the file is replaced by something malformed', async () => {
+    const clock = new ManualClock();
+    const dataDir = freshDir();
+    const ring = await loadKeyRing({ alg: 'EdDSA', dataDir, maxTokenLifetimeMs: LIFETIME, clock });
+    const kid = (await ring.signingKey()).kid;
+    writeFileSync(join(dataDir, 'keys.json'), '{"keys": [');
+    clock.advance(KEY_FILE_CHECK_INTERVAL_MS);
+    expect((await ring.signingKey()).kid).toBe(kid);
+  });
+});
+
+describe('shared key sets (keysJson, keysFile)', () => {
+  it('lets two instances share one key set from keysJson', async () => {
+    const jwk = await generateSigningKey('EdDSA');
+    const keysJson = JSON.stringify({ keys: [jwk] });
+    const a = await loadKeyRing({ alg: 'EdDSA', keysJson, maxTokenLifetimeMs: LIFETIME });
+    const b = await loadKeyRing({ alg: 'EdDSA', keysJson, maxTokenLifetimeMs: LIFETIME });
+    expect((await a.signingKey()).kid).toBe(jwk.kid);
+    expect((await b.jwks()).keys).toEqual((await a.jwks()).keys);
+    expect((await verifyWith(b, await signWith(a, Date.now()), Date.now())).ok).toBe(true);
+    await expect(a.rotate()).rejects.toThrow(/read-only/);
+  });
+
+  it('signs with the newest activated, non-retired key and computes missing kids', async () => {
+    const clock = new ManualClock();
+    const t = clock.now();
+    const [old, current, pending, retired] = await Promise.all([
+      generateSigningKey('ES256'),
+      generateSigningKey('ES256'),
+      generateSigningKey('ES256'),
+      generateSigningKey('ES256'),
+    ]);
+    const { kid: _dropped, ...currentWithoutKid } = current;
+    const keysJson = JSON.stringify({
+      keys: [
+        { ...old, tessera: { createdAt: t - 3000, activatesAt: t - 3000 } },
+        { ...currentWithoutKid, tessera: { createdAt: t - 2000, activatesAt: t - 2000 } },
+        { ...pending, tessera: { createdAt: t - 1000, activatesAt: t + 1000 } },
+        { ...retired, tessera: { createdAt: t - 500, activatesAt: t - 500, retiredAt: t - 100 } },
+      ],
+    });
+    const ring = await loadKeyRing({ alg: 'ES256', keysJson, maxTokenLifetimeMs: LIFETIME, clock });
+    expect((await ring.signingKey()).kid).toBe(current.kid);
+    expect((await ring.jwks()).keys).toHaveLength(4);
+    clock.advance(1000);
+    expect((await ring.signingKey()).kid).toBe(pending.kid);
+  });
+
+  it('reads a keysFile and applies a rotation written to it', async () => {
+    const clock = new ManualClock();
+    const keysFile = join(root, 'shared-keys.json');
+    writeFileSync(keysFile, JSON.stringify({ keys: [await generateSigningKey('RS256')] }), { mode: 0o600 });
+    const a = await loadKeyRing({ alg: 'RS256', keysFile, maxTokenLifetimeMs: LIFETIME, clock });
+    const b = await loadKeyRing({ alg: 'RS256', keysFile, maxTokenLifetimeMs: LIFETIME, clock });
+    const { kid } = await a.rotate();
+    clock.advance(KEY_FILE_CHECK_INTERVAL_MS);
+    expect((await b.signingKey()).kid).toBe(kid);
+    expect(statSync(keysFile).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses malformed key sets at setup without echoing them', async () => {
+    const secretish = 'not-json-SECRET-MATERIAL';
+    const load = (keysJson: string, alg: SigningAlg = 'EdDSA') =>
+      loadKeyRing({ alg, keysJson, maxTokenLifetimeMs: LIFETIME });
+    await expect(load(secretish)).rejects.toThrow(TypeError);
+    await expect(load(secretish)).rejects.not.toThrow(/SECRET/);
+    await expect(load('{"keys": []}')).rejects.toThrow(TypeError);
+    const { d: _d, ...publicOnly } = await generateSigningKey('EdDSA');
+    await expect(load(JSON.stringify({ keys: [publicOnly] }))).rejects.toThrow(/private/);
+    const eddsa = JSON.stringify({ keys: [await generateSigningKey('EdDSA')] });
+    await expect(load(eddsa, 'ES256')).rejects.toThrow(/no active ES256 key/);
+    await expect(loadKeyRing({ alg: 'EdDSA', maxTokenLifetimeMs: LIFETIME })).rejects.toThrow(TypeError);
+    await expect(
+      loadKeyRing({ alg: 'EdDSA', keysFile: join(root, 'missing.json'), maxTokenLifetimeMs: LIFETIME }),
+    ).rejects.toThrow(/not found/);
+  });
+});
