@@ -1,0 +1,16 @@
+-- KEYS: session key, idx
+-- ARGV: now, tombstoneMs, sid, idleMs, minIntervalMs
+-- Returns the session (HGETALL) or nil when missing, being revoked or expired.
+local skey, idx = KEYS[1], KEYS[2]
+local now, tomb, sid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local idle, min_interval = tonumber(ARGV[4]), tonumber(ARGV[5])
+local v = redis.call('HMGET', skey, 'exp', 'ls', 'abs', 'rv')
+if not v[1] or v[4] == '1' or tonumber(v[1]) <= now then return false end
+if now - (tonumber(v[2]) or 0) >= min_interval then
+  local nexp = math.min(now + idle, tonumber(v[3]))
+  redis.call('HSET', skey, 'ls', fmt(now), 'exp', fmt(nexp))
+  redis.call('PEXPIRE', skey, fmt(maxn(nexp - now, 1) + tomb))
+  redis.call('ZADD', idx, fmt(nexp), sid)
+  maintain_idx(idx, now, tomb)
+end
+return redis.call('HGETALL', skey)
