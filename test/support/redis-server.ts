@@ -26,45 +26,51 @@ export async function startRedis(extraArgs: string[] = [], fixedPort?: number): 
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = fixedPort ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'tessera-redis-'));
-    const child = spawn(
-      REDIS_BIN,
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-        '--protected-mode',
-        'no',
-        '--loglevel',
-        'warning',
-        ...extraArgs,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    const ok = await waitForOwnServer(child, port);
-    if (!ok) {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      if (fixedPort !== undefined) throw new Error(`redis-server did not start on port ${port}`);
-      continue;
-    }
-    const pid = child.pid ?? 0;
-    return {
-      port,
-      url: `redis://127.0.0.1:${port}`,
-      pid,
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
       dir,
-      command: (...args) => rawCommand(port, args),
-      stop: () => stopChild(child, dir),
-    };
+      '--protected-mode',
+      'no',
+      '--loglevel',
+      'warning',
+      ...extraArgs,
+    ];
+    const server = await spawnOwnRedis(args, port, dir);
+    if (server) return server;
+    if (fixedPort !== undefined) throw new Error(`redis-server did not start on port ${port}`);
   }
   throw new Error('could not start redis-server (is it installed? apt-get install redis-server)');
+}
+
+/**
+ * Spawns `redis-server <args>` that should listen on `port` and owns `dir` (removed on stop).
+ * Resolves `null` (after cleaning up) when the server that answers on `port` is not ours.
+ */
+export async function spawnOwnRedis(args: string[], port: number, dir: string): Promise<RedisServer | null> {
+  const child = spawn(REDIS_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ok = await waitForOwnServer(child, port);
+  if (!ok) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  const pid = child.pid ?? 0;
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pid,
+    dir,
+    command: (...command) => rawCommand(port, command),
+    stop: () => stopChild(child, dir),
+  };
 }
 
 function stopChild(child: ChildProcess, dir: string): Promise<void> {
