@@ -81,3 +81,5 @@ export {
   type VerifyAccessTokenOptions,
   verifyAccessToken,
 } from './tokens/access-token.ts';
+export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './stores/memory-store.ts';
+export { createRedisStore, type RedisStoreOptions } from './stores/redis/redis-store.ts';
