@@ -1,0 +1,58 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Guard } from '../guard.ts';
+import { toProblemResponse } from '../lib/problem-response.ts';
+import type { GuardError, Principal } from '../principal.ts';
+import { checkRole, checkRoleList } from '../roles.ts';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by `authenticate(guard)` for a request with a valid, unrevoked session. */
+      tessera?: Principal;
+    }
+  }
+}
+
+function sendProblem(res: Response, error: GuardError): void {
+  const problem = toProblemResponse(error);
+  res.status(problem.status).set(problem.headers).send(problem.body);
+}
+
+/**
+ * Express middleware: authenticates the request (bearer header or cookie) and sets
+ * `req.tessera`, or answers 401 / 503 problem+json.
+ *
+ * @example
+ * ```ts
+ * const app = express();
+ * app.use(authenticate(guard));
+ * app.get('/admin', requireRole('admin'), (req, res) => { res.json({ userId: req.tessera?.userId }); });
+ * ```
+ */
+export function authenticate(guard: Guard): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const result = await guard.authenticate(guard.credentialFrom(req.headers));
+    if (!result.ok) {
+      sendProblem(res, result.error);
+      return;
+    }
+    req.tessera = result.principal;
+    next();
+  };
+}
+
+/**
+ * Express middleware after `authenticate`: 403 `insufficient_role` unless the session holds
+ * one of `roles`. Throws `TypeError` at setup for an empty role list.
+ */
+export function requireRole(...roles: string[]): RequestHandler {
+  const required = checkRoleList(roles);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const error = checkRole(req.tessera, required);
+    if (error !== null) {
+      sendProblem(res, error);
+      return;
+    }
+    next();
+  };
+}

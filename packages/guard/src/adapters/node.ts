@@ -1,0 +1,47 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Guard } from '../guard.ts';
+import { toProblemResponse } from '../lib/problem-response.ts';
+import type { GuardError, Principal } from '../principal.ts';
+import { checkRole, checkRoleList } from '../roles.ts';
+
+/** Writes a refusal (problem+json, `WWW-Authenticate` / `Retry-After`) and ends the response. */
+export function sendProblem(res: ServerResponse, error: GuardError): void {
+  const { status, headers, body } = toProblemResponse(error);
+  res.writeHead(status, headers).end(body);
+}
+
+/**
+ * For plain `node:http`: returns the request's principal, or answers 401 / 503 itself and
+ * returns `undefined` (the handler then just returns).
+ *
+ * @example
+ * ```ts
+ * const authenticate = createAuthenticator(guard);
+ * http.createServer(async (req, res) => {
+ *   const principal = await authenticate(req, res);
+ *   if (!principal) return;
+ *   res.end(JSON.stringify({ userId: principal.userId }));
+ * });
+ * ```
+ */
+export function createAuthenticator(
+  guard: Guard,
+): (req: IncomingMessage, res: ServerResponse) => Promise<Principal | undefined> {
+  return async (req, res) => {
+    const result = await guard.authenticate(guard.credentialFrom(req.headers));
+    if (result.ok) return result.principal;
+    sendProblem(res, result.error);
+    return undefined;
+  };
+}
+
+/** `true` when the principal holds one of `roles`; otherwise answers 403 `insufficient_role` and returns `false`. */
+export function requireRole(...roles: string[]): (principal: Principal, res: ServerResponse) => boolean {
+  const required = checkRoleList(roles);
+  return (principal, res) => {
+    const error = checkRole(principal, required);
+    if (error === null) return true;
+    sendProblem(res, error);
+    return false;
+  };
+}

@@ -1,0 +1,278 @@
+import {
+  type AccessTokenClaims,
+  connectRedis,
+  createRedisClient,
+  createRedisStore,
+  hashToken,
+  InvalidTokenError,
+  MAX_TOKEN_LENGTH,
+  type RedisClient,
+  revocationStreamKey,
+  SessionRevokedError,
+  StoreUnavailableError,
+  TokenExpiredError,
+} from '@tessera/core';
+import type { JWTVerifyGetKey } from 'jose';
+import { ACCESS_COOKIE, credentialFrom, type HeaderSource, SESSION_COOKIE } from './credential.ts';
+import { RevocationFeed } from './feed/revocation-feed.ts';
+import { RevocationSet } from './feed/revocation-set.ts';
+import { createJwks, fetchAuthMetadata } from './jwt/discover.ts';
+import { verifyWithCache } from './jwt/verify-cached.ts';
+import { ExpiringLru } from './lib/lru.ts';
+import { GuardMetrics, type GuardStats } from './metrics.ts';
+import { authenticateOpaque } from './opaque.ts';
+import { type GuardOptions, type ResolvedOptions, resolveOptions, type SessionLookup } from './options.ts';
+import type { AuthError, AuthResult, Principal } from './principal.ts';
+
+/** Clock tolerance (ms) added to every revocation's keep time; matches token verification. */
+const TOLERANCE_MS = 10_000;
+
+/** A guard: authenticates credentials and keeps the revocation set current. */
+export interface Guard {
+  /** Connects to Redis, reads the auth service metadata and JWKS location, loads the revocation set. */
+  ready(): Promise<void>;
+  /** Verifies one credential. Never throws; a refused credential is `{ ok: false, error }`. */
+  authenticate(credential: string | undefined): Promise<AuthResult>;
+  /** The credential of a request (bearer header, else the mode's cookie). */
+  credentialFrom(headers: HeaderSource): string | undefined;
+  /** Counters (decisions, cache, fail-open, store checks). */
+  readonly stats: GuardStats;
+  /** Feed state, for health endpoints and tests; `undefined` without a feed. */
+  feedStatus(): { current: boolean; lastId: string; lagMs: number; reloads: number } | undefined;
+  close(): Promise<void>;
+}
+
+const refuse = (error: AuthError): AuthResult => ({ ok: false, error });
+
+/** An {@link AuthResult}, or a pass granted only because fail-open is on (counted apart). */
+type Decision = AuthResult | { ok: true; principal: Principal; failOpen: true };
+
+class TesseraGuard implements Guard {
+  readonly stats: GuardStats;
+  private readonly metrics = new GuardMetrics();
+  private readonly cache: ExpiringLru<AccessTokenClaims>;
+  private readonly set = new RevocationSet(TOLERANCE_MS);
+  private readonly lastTouch = new ExpiringLru<number>(100_000);
+  private readonly cookieName: string;
+  private client: RedisClient | undefined;
+  private ownsClient = false;
+  private store: SessionLookup | undefined;
+  private feed: RevocationFeed | undefined;
+  private keys: JWTVerifyGetKey | undefined;
+  private issuer: string | undefined;
+  private started: Promise<void> | undefined;
+  private isReady = false;
+
+  constructor(private readonly options: ResolvedOptions) {
+    this.stats = this.metrics.stats;
+    this.cache = new ExpiringLru(Math.floor(options.cacheSize));
+    this.cookieName = options.tokenMode === 'jwt' ? ACCESS_COOKIE : SESSION_COOKIE;
+    this.store = options.store;
+    this.keys = options.keys;
+    this.issuer = options.issuer;
+  }
+
+  ready(): Promise<void> {
+    this.started ??= this.start().catch((error: unknown) => {
+      this.started = undefined;
+      throw error;
+    });
+    return this.started;
+  }
+
+  credentialFrom(headers: HeaderSource): string | undefined {
+    return credentialFrom(headers, this.cookieName);
+  }
+
+  async authenticate(credential: string | undefined): Promise<AuthResult> {
+    if (typeof credential !== 'string' || credential.length === 0 || credential.length > MAX_TOKEN_LENGTH) {
+      return this.decide(refuse(new InvalidTokenError('missing or malformed credential')));
+    }
+    if (!this.isReady) {
+      try {
+        await this.ready();
+      } catch {
+        return this.decide(refuse(new StoreUnavailableError('the guard is not ready')));
+      }
+    }
+    try {
+      const result =
+        this.options.tokenMode === 'opaque'
+          ? await authenticateOpaque(credential, this.requireStore(), this.touchPolicy())
+          : await this.authenticateJwt(credential);
+      return this.decide(result);
+    } catch {
+      return this.decide(refuse(new InvalidTokenError('the credential could not be verified')));
+    }
+  }
+
+  feedStatus(): ReturnType<Guard['feedStatus']> {
+    const feed = this.feed;
+    if (feed === undefined) return undefined;
+    const now = this.options.clock.now();
+    return {
+      current: feed.isCurrent(now, this.options.feedMaxLagMs),
+      lastId: feed.lastId,
+      lagMs: now - feed.lastReadAt,
+      reloads: feed.reloads,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.started?.catch(() => {});
+    await this.feed?.close();
+    if (this.ownsClient) this.client?.disconnect();
+  }
+
+  private async start(): Promise<void> {
+    const { options } = this;
+    if (options.registry) {
+      await this.metrics.attach(options.registry, () => {
+        const status = this.feedStatus();
+        return status === undefined ? -1 : status.lagMs / 1000;
+      });
+    }
+    if (options.tokenMode === 'jwt' && (this.keys === undefined || this.issuer === undefined)) {
+      await this.discover(options.authUrl as string);
+    }
+    if (this.client === undefined && options.redis !== null) {
+      const redis = options.redis;
+      this.ownsClient = 'kind' in redis && typeof redis.kind === 'string';
+      const client = this.ownsClient
+        ? createRedisClient(redis as Parameters<typeof createRedisClient>[0])
+        : (redis as RedisClient);
+      client.on('error', () => {});
+      this.client = client;
+      await connectRedis(client);
+    }
+    if (this.store === undefined && this.client !== undefined) {
+      this.store = createRedisStore({
+        client: this.client,
+        keyPrefix: options.keyPrefix,
+        revocationRetentionMs: 3_600_000,
+        ownsClient: false,
+      });
+    }
+    if (options.tokenMode === 'jwt' && options.revocationCheck === 'feed' && this.client !== undefined) {
+      this.feed ??= new RevocationFeed({
+        client: this.client,
+        streamKey: revocationStreamKey(options.keyPrefix),
+        set: this.set,
+        clock: options.clock,
+      });
+      await this.feed.start();
+    }
+    this.isReady = true;
+  }
+
+  private async discover(authUrl: string): Promise<void> {
+    try {
+      const metadata = await fetchAuthMetadata(authUrl);
+      this.issuer ??= metadata.issuer;
+      this.keys ??= createJwks(metadata.jwksUri, this.options.jwksCooldownMs);
+    } catch (error) {
+      if (this.issuer === undefined) throw error;
+      this.keys ??= createJwks(`${authUrl}/.well-known/jwks.json`, this.options.jwksCooldownMs);
+    }
+  }
+
+  private async authenticateJwt(token: string): Promise<Decision> {
+    const now = this.options.clock.now();
+    const verified = await verifyWithCache(token, hashToken(token), {
+      cache: this.cache,
+      stats: this.stats,
+      keys: this.keys as JWTVerifyGetKey,
+      issuer: this.issuer as string,
+      audience: this.options.audience,
+      algorithms: this.options.algorithms,
+      now,
+    });
+    if (verified === 'expired') return refuse(new TokenExpiredError('the access token has expired'));
+    if (verified === 'invalid') return refuse(new InvalidTokenError('the access token is not valid'));
+    const claims = verified;
+    const feed = this.feed;
+    if (feed !== undefined) {
+      if (this.set.isRevoked(claims.sid, claims.sub, claims.iat, now)) {
+        return refuse(new SessionRevokedError('the session has been revoked'));
+      }
+      const suspect = feed.suspectBefore > 0 && claims.iat <= Math.floor(feed.suspectBefore / 1000);
+      if (!suspect && feed.isCurrent(now, this.options.feedMaxLagMs)) return allow(claims);
+    }
+    return this.checkInStore(claims, now);
+  }
+
+  /** Asks Redis whether the token's session is still live; fails closed (or open, if configured). */
+  private async checkInStore(claims: AccessTokenClaims, now: number): Promise<Decision> {
+    this.stats.storeChecks += 1;
+    let session: Awaited<ReturnType<SessionLookup['getSession']>>;
+    try {
+      session = await this.requireStore().getSession(claims.sid);
+    } catch {
+      if (!this.options.failOpen)
+        return refuse(new StoreUnavailableError('the session store is unavailable'));
+      this.stats.failOpen += 1;
+      this.options.logger.warn(
+        { event: 'tessera_guard_fail_open', userId: claims.sub, sessionId: claims.sid },
+        'session store and revocation feed unavailable: request let through (TESSERA_FAIL_OPEN=true)',
+      );
+      return { ok: true, principal: toPrincipal(claims), failOpen: true };
+    }
+    if (session === null || session.userId !== claims.sub || session.expiresAt <= now) {
+      return refuse(new SessionRevokedError('the session has been revoked'));
+    }
+    return allow(claims);
+  }
+
+  private requireStore(): SessionLookup {
+    if (this.store === undefined) throw new StoreUnavailableError('no session store');
+    return this.store;
+  }
+
+  private touchPolicy() {
+    const idleMs = this.options.idleTimeoutMs;
+    return {
+      now: this.options.clock.now(),
+      idleMs,
+      minIntervalMs: Math.max(1, Math.floor(idleMs / 20)),
+      lastTouch: this.lastTouch,
+      stats: this.stats,
+    };
+  }
+
+  private decide(result: Decision): AuthResult {
+    if (!result.ok) {
+      this.metrics.decide(result.error.code);
+      return result;
+    }
+    if ('failOpen' in result) {
+      this.metrics.decide('allowed_fail_open');
+      return { ok: true, principal: result.principal };
+    }
+    this.metrics.decide('allowed');
+    return result;
+  }
+}
+
+function toPrincipal(claims: AccessTokenClaims): Principal {
+  return { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, claims };
+}
+
+function allow(claims: AccessTokenClaims): AuthResult {
+  return { ok: true, principal: toPrincipal(claims) };
+}
+
+/**
+ * Creates a guard. Options default from the environment (contract §2) and are validated
+ * here, once: a misconfiguration throws `TypeError` at setup, never per request.
+ *
+ * @example
+ * ```ts
+ * const guard = createGuard({ authUrl: 'http://127.0.0.1:4000', redis: { kind: 'single', url: 'redis://127.0.0.1:6379' } });
+ * await guard.ready();
+ * const result = await guard.authenticate(guard.credentialFrom(request.headers));
+ * if (result.ok) console.log(result.principal.userId);
+ * ```
+ */
+export function createGuard(options: GuardOptions = {}): Guard {
+  return new TesseraGuard(resolveOptions(options));
+}
