@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,6 +239,8 @@ describe('shared key sets (keysJson, keysFile)', () => {
     await expect(load(JSON.stringify({ keys: [publicOnly] }))).rejects.toThrow(/private/);
     const eddsa = JSON.stringify({ keys: [await generateSigningKey('EdDSA')] });
     await expect(load(eddsa, 'ES256')).rejects.toThrow(/no active ES256 key/);
+    const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+    await expect(load(JSON.stringify({ keys: [weakRsa] }), 'RS256')).rejects.toThrow(/invalid for RS256/);
     await expect(loadKeyRing({ alg: 'EdDSA', maxTokenLifetimeMs: LIFETIME })).rejects.toThrow(TypeError);
     await expect(
       loadKeyRing({ alg: 'EdDSA', keysFile: join(root, 'missing.json'), maxTokenLifetimeMs: LIFETIME }),

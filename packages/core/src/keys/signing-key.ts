@@ -101,5 +101,9 @@ export async function importSigningKey(jwk: PrivateSigningJwk): Promise<SigningK
   if (privateKey instanceof Uint8Array || privateKey.type !== 'private') {
     throw new TypeError('not a private key');
   }
+  const { modulusLength } = privateKey.algorithm as { modulusLength?: number };
+  if (jwk.alg === 'RS256' && (modulusLength === undefined || modulusLength < 2048)) {
+    throw new TypeError('RSA keys must have at least 2048 bits');
+  }
   return { kid: jwk.kid, alg: jwk.alg, privateKey };
 }
