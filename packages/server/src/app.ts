@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import { type Clock, systemClock } from '@tessera/core';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { type DestinationStream, pino } from 'pino';
+import type { ServerConfig } from './config/env-config.ts';
+import type { AppContext } from './http/context.ts';
+import { buildOpenApiDocument } from './http/openapi.ts';
+import { sendProblem, toTesseraError } from './http/problem.ts';
+import { registerRoutes } from './http/register-routes.ts';
+import type { RouteSpec } from './http/route-spec.ts';
+import { adminRoutes } from './http/routes/admin-routes.ts';
+import { authRoutes } from './http/routes/auth-routes.ts';
+import { openApiRoute } from './http/routes/openapi-route.ts';
+import { opsRoutes } from './http/routes/ops-routes.ts';
+import { sessionRoutes } from './http/routes/session-routes.ts';
+import { wellKnownRoutes } from './http/routes/well-known-routes.ts';
+import { Problem } from './http/schemas.ts';
+import { createServerMetrics } from './metrics/server-metrics.ts';
+import { openResources, type ResourceOverrides } from './resources.ts';
+
+/** Largest request body accepted (bytes); more is 413 `payload_too_large`. */
+export const BODY_LIMIT = 16 * 1024;
+
+export interface AuthServerOptions extends ResourceOverrides {
+  clock?: Clock;
+  /** Where the JSON log lines go. @default stdout */
+  logStream?: DestinationStream;
+}
+
+/** Every route of the service, for registration and for the OpenAPI document. */
+export function listRoutes(ctx: AppContext): RouteSpec[] {
+  return [
+    ...authRoutes(ctx),
+    ...sessionRoutes(ctx),
+    ...wellKnownRoutes(ctx),
+    ...adminRoutes(ctx),
+    ...opsRoutes(ctx),
+  ];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Builds the auth service (not listening): use `app.inject()` in tests or `app.listen()`.
+ * Store, users and keys come from `config` unless given in `options` (given ones are not closed
+ * by `app.close()`).
+ *
+ * @example
+ * const app = await buildAuthServer(loadConfig({ TESSERA_USERS: 'memory', PORT: '0' }));
+ * const res = await app.inject({ method: 'GET', url: '/healthz' });
+ */
+export async function buildAuthServer(
+  config: ServerConfig,
+  options: AuthServerOptions = {},
+): Promise<FastifyInstance> {
+  const clock = options.clock ?? systemClock;
+  const logger = pino(
+    { level: config.logLevel, base: { service: 'tessera-auth' }, timestamp: pino.stdTimeFunctions.isoTime },
+    options.logStream ?? pino.destination({ dest: 1, sync: false }),
+  );
+  const resources = await openResources(config, options, clock, logger);
+  const { store } = resources.context;
+  const countSessions =
+    'stats' in store && typeof store.stats === 'function'
+      ? async () => (store.stats as () => { sessions: number })().sessions
+      : undefined;
+  const ctx: AppContext = {
+    config,
+    clock,
+    metrics: createServerMetrics(countSessions),
+    ...resources.context,
+  };
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((thrown, request, reply) => {
+    const { error, unexpected } = toTesseraError(thrown);
+    if (error.code === 'store_unavailable') ctx.metrics.storeErrors.inc();
+    if (unexpected) request.log.error({ reqId: request.id, err: thrown }, 'unexpected error');
+    return sendProblem(reply, error);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const latencyMs = Math.round(reply.elapsedTime * 100) / 100;
+    ctx.metrics.requestDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      latencyMs / 1000,
+    );
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        latencyMs,
+        ...(request.tesseraUser?.userId ? { userId: request.tesseraUser.userId } : {}),
+        ...(request.tesseraUser?.sessionId ? { sessionId: request.tesseraUser.sessionId } : {}),
+      },
+      'request',
+    );
+  });
+  app.addHook('onClose', async () => {
+    await resources.close();
+  });
+
+  const routes = listRoutes(ctx);
+  const document = buildOpenApiDocument(routes, Problem);
+  registerRoutes(app, [...routes, openApiRoute(document)]);
+  app.decorate('tessera', ctx);
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The service's context (config, session service, users, metrics). */
+    tessera: AppContext;
+  }
+}

@@ -1,0 +1,159 @@
+import {
+  InvalidCredentialsError,
+  InvalidTokenError,
+  isTesseraError,
+  RefreshTokenReusedError,
+} from '@tessera/core';
+import { normalizeUsername } from '../../users/username.ts';
+import type { AppContext } from '../context.ts';
+import {
+  checkCsrf,
+  clearCredentialCookies,
+  REFRESH_COOKIE,
+  readCredential,
+  wantsCookies,
+} from '../credentials.ts';
+import { enforceLoginRateLimit } from '../login-rate-limit.ts';
+import { defineRoute, type RouteSpec } from '../route-spec.ts';
+import { LoginBody, Problem, RefreshBody, TokenResponse } from '../schemas.ts';
+import { authenticateRequest, describeClient, sendTokens } from '../session-view.ts';
+
+const problem = (description: string) => ({
+  description,
+  schema: Problem,
+  media: 'application/problem+json',
+});
+
+function outcomeOf(error: unknown): string {
+  return isTesseraError(error) ? error.code : 'error';
+}
+
+/** POST /v1/login, /v1/refresh, /v1/logout, /v1/logout/all. */
+export function authRoutes(ctx: AppContext): RouteSpec[] {
+  const login = defineRoute({
+    method: 'POST',
+    url: '/v1/login',
+    summary: 'Log in with username and password',
+    tag: 'sessions',
+    auth: 'none',
+    body: { schema: LoginBody, media: 'application/json' },
+    responses: {
+      200: { description: 'Session created', schema: TokenResponse },
+      400: problem('invalid_request'),
+      401: problem('invalid_credentials'),
+      409: problem('session_exists'),
+      429: problem('rate_limited (with Retry-After)'),
+    },
+    errors: ['invalid_request', 'invalid_credentials', 'session_exists', 'rate_limited', 'store_unavailable'],
+    async handler(request, reply, { body }) {
+      try {
+        const client = describeClient(request);
+        await enforceLoginRateLimit(ctx, client.ip, normalizeUsername(body.username));
+        const user = await ctx.users.checkPassword(body.username, body.password);
+        if (!user) throw new InvalidCredentialsError('The username or password is wrong');
+        request.tesseraUser = { userId: user.id, sessionId: '' };
+        const issued = await ctx.sessions.login({
+          userId: user.id,
+          roles: user.roles,
+          ...client,
+          force: body.force ?? false,
+        });
+        request.tesseraUser = { userId: user.id, sessionId: issued.session.id };
+        ctx.metrics.logins.inc({ outcome: 'success' });
+        ctx.metrics.activeSessions.inc();
+        return sendTokens(reply, ctx, issued, wantsCookies(request));
+      } catch (error) {
+        ctx.metrics.logins.inc({ outcome: outcomeOf(error) });
+        throw error;
+      }
+    },
+  });
+
+  const refresh = defineRoute({
+    method: 'POST',
+    url: '/v1/refresh',
+    summary: 'Exchange a refresh token (body or tessera_refresh cookie) for new tokens',
+    tag: 'sessions',
+    auth: 'none',
+    body: { schema: RefreshBody, media: 'application/json', optional: true },
+    responses: {
+      200: { description: 'New tokens', schema: TokenResponse },
+      401: problem('invalid_token, session_expired, refresh_token_reused'),
+      409: problem('access_token_active'),
+    },
+    errors: [
+      'invalid_request',
+      'invalid_token',
+      'session_expired',
+      'refresh_token_reused',
+      'access_token_active',
+      'csrf',
+      'store_unavailable',
+    ],
+    async handler(request, reply, { body }) {
+      try {
+        let token = body?.refreshToken;
+        let fromCookie = false;
+        if (token === undefined) {
+          token = request.cookies[REFRESH_COOKIE];
+          if (!token)
+            throw new InvalidTokenError('No refresh token: send { refreshToken } or the refresh cookie');
+          fromCookie = true;
+          checkCsrf(request, ctx, { token, source: 'cookie' });
+        }
+        const issued = await ctx.sessions.refresh(token, describeClient(request));
+        request.tesseraUser = { userId: issued.session.userId, sessionId: issued.session.id };
+        ctx.metrics.refreshes.inc({ outcome: 'success' });
+        return sendTokens(reply, ctx, issued, fromCookie || wantsCookies(request));
+      } catch (error) {
+        ctx.metrics.refreshes.inc({ outcome: outcomeOf(error) });
+        if (error instanceof RefreshTokenReusedError) {
+          ctx.metrics.reuseDetections.inc();
+          ctx.metrics.revocations.inc({ kind: 'session' });
+          ctx.metrics.activeSessions.dec();
+        }
+        throw error;
+      }
+    },
+  });
+
+  const logout = defineRoute({
+    method: 'POST',
+    url: '/v1/logout',
+    summary: 'End the session of the presented credential and clear the cookies',
+    tag: 'sessions',
+    auth: 'session',
+    responses: { 204: { description: 'Session ended' }, 401: problem('invalid_token') },
+    errors: ['invalid_token', 'token_expired', 'session_revoked', 'csrf', 'store_unavailable'],
+    async handler(request, reply) {
+      if (readCredential(request, ctx)?.source === 'cookie') clearCredentialCookies(reply, ctx);
+      const { session } = await authenticateRequest(request, ctx);
+      if (await ctx.sessions.revokeSession(session.id)) {
+        ctx.metrics.revocations.inc({ kind: 'session' });
+        ctx.metrics.activeSessions.dec();
+      }
+      clearCredentialCookies(reply, ctx);
+      return reply.code(204).send();
+    },
+  });
+
+  const logoutAll = defineRoute({
+    method: 'POST',
+    url: '/v1/logout/all',
+    summary: 'End every session of the caller',
+    tag: 'sessions',
+    auth: 'session',
+    responses: { 204: { description: 'Every session of the user ended' }, 401: problem('invalid_token') },
+    errors: ['invalid_token', 'token_expired', 'session_revoked', 'csrf', 'store_unavailable'],
+    async handler(request, reply) {
+      const { session } = await authenticateRequest(request, ctx);
+      const count = await ctx.sessions.revokeUserSessions(session.userId);
+      ctx.metrics.revocations.inc({ kind: 'user' });
+      ctx.metrics.activeSessions.dec(count);
+      clearCredentialCookies(reply, ctx);
+      return reply.code(204).send();
+    },
+  });
+
+  return [login, refresh, logout, logoutAll] as RouteSpec[];
+}

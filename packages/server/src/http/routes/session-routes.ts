@@ -1,0 +1,125 @@
+import { InvalidTokenError, NotFoundError, parseSessionId } from '@tessera/core';
+import type { AppContext } from '../context.ts';
+import { readCredential } from '../credentials.ts';
+import { defineRoute, type RouteSpec } from '../route-spec.ts';
+import { Problem, SessionIdParams, SessionInfo, SessionList } from '../schemas.ts';
+import { authenticateRequest, toSessionView } from '../session-view.ts';
+
+const problem = (description: string) => ({
+  description,
+  schema: Problem,
+  media: 'application/problem+json',
+});
+const TOKEN_ERRORS = [
+  'invalid_token',
+  'token_expired',
+  'session_expired',
+  'session_revoked',
+  'store_unavailable',
+];
+
+/** GET /v1/session, GET /v1/sessions, DELETE /v1/sessions/{id}, GET /v1/authorize. */
+export function sessionRoutes(ctx: AppContext): RouteSpec[] {
+  const current = defineRoute({
+    method: 'GET',
+    url: '/v1/session',
+    summary: 'The current session and its user',
+    tag: 'sessions',
+    auth: 'session',
+    responses: {
+      200: { description: 'The session', schema: SessionInfo },
+      401: problem('invalid_token, token_expired, session_revoked'),
+    },
+    errors: TOKEN_ERRORS,
+    async handler(request, reply) {
+      const { session } = await authenticateRequest(request, ctx);
+      const user = await ctx.users.findById(session.userId);
+      if (!user) throw new InvalidTokenError('The user of this session no longer exists');
+      reply.header('cache-control', 'no-store');
+      return {
+        session: toSessionView(session, session.id),
+        user: { id: user.id, username: user.username, roles: user.roles },
+      };
+    },
+  });
+
+  const list = defineRoute({
+    method: 'GET',
+    url: '/v1/sessions',
+    summary: "The caller's own live sessions (current: true on this one)",
+    tag: 'sessions',
+    auth: 'session',
+    responses: {
+      200: { description: 'Sessions, oldest first', schema: SessionList },
+      401: problem('invalid_token'),
+    },
+    errors: TOKEN_ERRORS,
+    async handler(request, reply) {
+      const { session } = await authenticateRequest(request, ctx);
+      const sessions = await ctx.sessions.listSessions(session.userId);
+      reply.header('cache-control', 'no-store');
+      return { sessions: sessions.map((s) => toSessionView(s, session.id)) };
+    },
+  });
+
+  const remove = defineRoute({
+    method: 'DELETE',
+    url: '/v1/sessions/:id',
+    summary: "End one of the caller's sessions (404 for another user's)",
+    tag: 'sessions',
+    auth: 'session',
+    params: SessionIdParams,
+    responses: {
+      204: { description: 'Session ended' },
+      401: problem('invalid_token'),
+      404: problem('not_found'),
+    },
+    errors: [...TOKEN_ERRORS, 'not_found', 'csrf'],
+    async handler(request, reply, { params }) {
+      const { session } = await authenticateRequest(request, ctx);
+      const owner = parseSessionId(params.id)?.userId;
+      if (owner !== session.userId || !(await ctx.sessions.revokeSession(params.id))) {
+        throw new NotFoundError('No such session');
+      }
+      ctx.metrics.revocations.inc({ kind: 'session' });
+      ctx.metrics.activeSessions.dec();
+      return reply.code(204).send();
+    },
+  });
+
+  const authorize = defineRoute({
+    method: 'GET',
+    url: '/v1/authorize',
+    summary: 'Forward-auth for gateways (nginx auth_request, Traefik ForwardAuth, Envoy ext_authz)',
+    tag: 'gateway',
+    auth: 'session',
+    responses: {
+      200: {
+        description: 'Authenticated; identity in X-User-Id, X-User-Roles (comma-separated), X-Session-Id',
+        headers: {
+          'X-User-Id': 'user id',
+          'X-User-Roles': 'comma-separated roles',
+          'X-Session-Id': 'session id',
+        },
+      },
+      401: problem('no valid credential'),
+    },
+    errors: TOKEN_ERRORS,
+    async handler(request, reply) {
+      // A GET: no CSRF rule. The token comes from the Authorization header or the cookies.
+      const credential = readCredential(request, ctx);
+      if (!credential) throw new InvalidTokenError('No credential');
+      const { session } = await ctx.sessions.authenticate(credential.token);
+      request.tesseraUser = { userId: session.userId, sessionId: session.id };
+      return reply
+        .header('cache-control', 'no-store')
+        .header('x-user-id', session.userId)
+        .header('x-user-roles', session.roles.join(','))
+        .header('x-session-id', session.id)
+        .code(200)
+        .send();
+    },
+  });
+
+  return [current, list, remove, authorize] as RouteSpec[];
+}

@@ -1,0 +1,73 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics of one app instance (own registry, so several apps in one process don't collide). */
+export interface ServerMetrics {
+  registry: Registry;
+  logins: Counter<'outcome'>;
+  refreshes: Counter<'outcome'>;
+  reuseDetections: Counter;
+  revocations: Counter<'kind'>;
+  activeSessions: Gauge;
+  requestDuration: Histogram<'method' | 'route' | 'status'>;
+  storeErrors: Counter;
+}
+
+/**
+ * Creates the metrics. `countActiveSessions` is called at scrape time when given; otherwise the
+ * gauge counts sessions created minus sessions ended through this instance.
+ */
+export function createServerMetrics(countActiveSessions?: () => Promise<number>): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tessera_process_' });
+  const activeSessions = new Gauge({
+    name: 'tessera_active_sessions',
+    help: 'Live sessions (store-wide when the store can count them, else created minus ended here)',
+    registers: [registry],
+    ...(countActiveSessions
+      ? {
+          async collect(this: Gauge) {
+            this.set(await countActiveSessions().catch(() => Number.NaN));
+          },
+        }
+      : {}),
+  });
+  return {
+    registry,
+    logins: new Counter({
+      name: 'tessera_logins_total',
+      help: 'Login attempts by outcome (success, invalid_credentials, rate_limited, session_exists, invalid_request, error)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    refreshes: new Counter({
+      name: 'tessera_refreshes_total',
+      help: 'Refresh attempts by outcome (success or the error code)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    reuseDetections: new Counter({
+      name: 'tessera_refresh_reuse_detected_total',
+      help: 'Used refresh tokens presented after the grace window (the session was revoked)',
+      registers: [registry],
+    }),
+    revocations: new Counter({
+      name: 'tessera_revocations_total',
+      help: 'Revocations by kind (session, user, token)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    activeSessions,
+    requestDuration: new Histogram({
+      name: 'tessera_http_request_duration_seconds',
+      help: 'HTTP request latency by route',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    storeErrors: new Counter({
+      name: 'tessera_store_errors_total',
+      help: 'Requests answered 503 because the session store could not be reached',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,106 @@
+import {
+  type Clock,
+  connectRedis,
+  createMemoryStore,
+  createRedisClient,
+  createRedisStore,
+  createSessionService,
+  type KeyRing,
+  loadKeyRing,
+  type RedisClient,
+  type SessionStore,
+} from '@tessera/core';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config/env-config.ts';
+import type { AppContext } from './http/context.ts';
+import type { PasswordParams } from './users/password.ts';
+import type { UserStore } from './users/types.ts';
+import { createUsers, openUserStore } from './users/user-service.ts';
+
+/** Ready-made parts to use instead of those described by the config (tests, embedding). */
+export interface ResourceOverrides {
+  store?: SessionStore;
+  userStore?: UserStore;
+  keys?: KeyRing;
+  passwordParams?: PasswordParams;
+}
+
+/** Extra time revocations stay on record after the last access token they concern expires. */
+const REVOCATION_MARGIN_MS = 60_000;
+
+/** Opens the session store described by the config: Redis when configured, else in memory. */
+export async function openSessionStore(
+  config: ServerConfig,
+  logger?: Logger,
+): Promise<{ store: SessionStore; client: RedisClient | null }> {
+  const revocationRetentionMs = config.accessTtlMs + REVOCATION_MARGIN_MS;
+  if (!config.redis) return { store: createMemoryStore({ revocationRetentionMs }), client: null };
+  const client = createRedisClient(config.redis);
+  client.on('error', () => {}); // reported through StoreUnavailableError and /readyz, never as text
+  try {
+    await connectRedis(client);
+  } catch {
+    logger?.warn('redis is not reachable yet; answering 503 store_unavailable until it is');
+  }
+  const store = createRedisStore({ client, revocationRetentionMs });
+  return { store, client };
+}
+
+/** Opens the key ring described by the config (TESSERA_KEYS, TESSERA_KEYS_FILE or the data dir). */
+export function openKeyRing(config: ServerConfig, clock?: Clock): Promise<KeyRing> {
+  return loadKeyRing({
+    alg: config.signingAlg,
+    ...(config.keysJson !== undefined
+      ? { keysJson: config.keysJson }
+      : config.keysFile !== undefined
+        ? { keysFile: config.keysFile }
+        : { dataDir: config.dataDir }),
+    maxTokenLifetimeMs: config.accessTtlMs,
+    ...(clock ? { clock } : {}),
+  });
+}
+
+/** Opens store, users and keys, and builds the session service on them. */
+export async function openResources(
+  config: ServerConfig,
+  overrides: ResourceOverrides,
+  clock: Clock,
+  logger: Logger,
+): Promise<{ context: Pick<AppContext, 'sessions' | 'store' | 'keys' | 'users'>; close(): Promise<void> }> {
+  const closers: Array<() => Promise<void> | void> = [];
+  try {
+    const keys = overrides.keys ?? (await openKeyRing(config, clock));
+    if (!overrides.keys) closers.push(() => keys.close());
+    const userStore = overrides.userStore ?? (await openUserStore(config.users));
+    if (!overrides.userStore) closers.push(() => userStore.close());
+    let store = overrides.store;
+    if (!store) {
+      const opened = await openSessionStore(config, logger);
+      store = opened.store;
+      closers.push(() => opened.store.close()); // the Redis store quits its client
+    }
+    const sessions = createSessionService({
+      store,
+      keys,
+      issuer: config.issuer,
+      audience: config.audience,
+      tokenMode: config.tokenMode,
+      accessTtlMs: config.accessTtlMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      absoluteTimeoutMs: config.absoluteTimeoutMs,
+      concurrency: config.concurrency,
+      maxSessions: config.maxSessions,
+      refreshPolicy: config.refreshPolicy,
+      refreshGraceMs: config.refreshGraceMs,
+      clock,
+    });
+    const users = createUsers(userStore, overrides.passwordParams);
+    const close = async () => {
+      for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => {});
+    };
+    return { context: { sessions, store, keys, users }, close };
+  } catch (error) {
+    for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => {});
+    throw error;
+  }
+}
