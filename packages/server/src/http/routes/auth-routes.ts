@@ -1,4 +1,5 @@
 import {
+  CsrfError,
   InvalidCredentialsError,
   InvalidTokenError,
   isTesseraError,
@@ -126,8 +127,16 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
     responses: { 204: { description: 'Session ended' }, 401: problem('invalid_token') },
     errors: ['invalid_token', 'token_expired', 'session_revoked', 'csrf', 'store_unavailable'],
     async handler(request, reply) {
-      if (readCredential(request, ctx)?.source === 'cookie') clearCredentialCookies(reply, ctx);
-      const { session } = await authenticateRequest(request, ctx);
+      let session: Awaited<ReturnType<typeof authenticateRequest>>['session'];
+      try {
+        ({ session } = await authenticateRequest(request, ctx));
+      } catch (error) {
+        // A dead cookie is cleared anyway, so the browser stops sending it.
+        if (readCredential(request, ctx)?.source === 'cookie' && !(error instanceof CsrfError)) {
+          clearCredentialCookies(reply, ctx);
+        }
+        throw error;
+      }
       if (await ctx.sessions.revokeSession(session.id)) {
         ctx.metrics.revocations.inc({ kind: 'session' });
         ctx.metrics.activeSessions.dec();
