@@ -1,7 +1,7 @@
 import { type Clock, connectRedis, parseRevocationEntry, type RedisClient } from '@tessera/core';
 import { Cluster } from 'ioredis';
 import type { RevocationSet } from './revocation-set.ts';
-import { compareStreamIds, readStreamInfo } from './stream-ids.ts';
+import { compareStreamIds, readEntriesAdded } from './stream-ids.ts';
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -15,16 +15,22 @@ export interface RevocationFeedOptions {
   blockMs?: number;
   /** Entries per `XRANGE` page when (re)loading. @default 10000 */
   pageSize?: number;
-  /** How often to compare our position with what was trimmed, while connected. @default 5000 */
+  /** How often to re-check our position against the stream, while connected. @default 5000 */
   checkIntervalMs?: number;
 }
 
 /**
  * Keeps a {@link RevocationSet} current from the revocation stream: loads it from the start,
- * then blocks on `XREAD` from the last id seen. After any error or disconnect it re-checks
- * `XINFO STREAM` before trusting itself again: if entries past its position were trimmed (or
- * the stream vanished) it reloads from the start and marks every token issued before that
- * moment as suspect (the guard then asks Redis about them until they expire).
+ * then blocks on `XREAD` from the last id seen.
+ *
+ * Lost entries are detected by counting: `accounted` is how many entries were ever appended
+ * up to our position. `XINFO STREAM`'s `entries-added` minus the entries after our position
+ * must equal it; if not, entries after our position were trimmed or deleted before we read
+ * them (or the stream vanished). The same happens when the server's `run_id` changed
+ * (restart or failover: writes may be lost). Either way the feed reloads from the start and
+ * marks every token issued before that moment as suspect: the guard asks Redis about those
+ * until they expire. The check runs after every error or disconnect, before the feed is
+ * trusted again, and every `checkIntervalMs`.
  */
 export class RevocationFeed {
   /** Last stream id applied (`0` before anything was read). */
@@ -33,11 +39,12 @@ export class RevocationFeed {
   lastReadAt = 0;
   /** Tokens issued at or before this time (ms) may concern a revocation we lost; 0 = none. */
   suspectBefore = 0;
-  /** How many times the feed had to reload because its position was trimmed away. */
+  /** How many times the feed reloaded because it may have lost entries. */
   reloads = 0;
+  private accounted: number | undefined;
+  private runId: string | undefined;
   private connected = false;
   private needsCheck = true;
-  private trimBaseline = '0-0';
   private closed = false;
   private lastCheckAt = 0;
   private lastPruneAt = 0;
@@ -71,9 +78,8 @@ export class RevocationFeed {
   /** Loads the stream from its start, then keeps reading in the background. */
   async start(): Promise<void> {
     await connectRedis(this.connection);
-    const info = readStreamInfo(await this.xinfo());
-    this.trimBaseline = info?.maxDeletedId ?? '0-0';
-    await this.loadFromStart();
+    this.runId = await this.readRunId();
+    await this.reload();
     this.needsCheck = false;
     this.connected = true;
     this.lastReadAt = this.options.clock.now();
@@ -105,7 +111,9 @@ export class RevocationFeed {
           this.options.streamKey,
           this.lastId,
         )) as Array<[string, StreamEntry[]]> | null;
-        this.applyEntries(reply?.[0]?.[1] ?? []);
+        const entries = reply?.[0]?.[1] ?? [];
+        this.applyEntries(entries);
+        if (this.accounted !== undefined) this.accounted += entries.length;
         const now = this.options.clock.now();
         if (!this.needsCheck) {
           this.connected = true;
@@ -123,37 +131,25 @@ export class RevocationFeed {
     }
   }
 
-  /** After a disconnect (or periodically): reload if entries past our position were trimmed. */
   private async checkPosition(): Promise<void> {
-    const info = readStreamInfo(await this.xinfo());
-    const lost =
-      info === null
-        ? this.lastId !== '0'
-        : compareStreamIds(info.maxDeletedId, this.lastId) > 0 &&
-          compareStreamIds(info.maxDeletedId, this.trimBaseline) > 0;
-    if (lost) {
+    const runId = await this.readRunId();
+    const restarted = runId !== this.runId;
+    this.runId = runId;
+    if (restarted || !(await this.catchUp())) {
       this.suspectBefore = this.options.clock.now();
-      this.trimBaseline = info?.maxDeletedId ?? '0-0';
-      this.lastId = '0';
       this.reloads += 1;
-      await this.loadFromStart();
+      await this.reload();
     }
     this.lastCheckAt = this.options.clock.now();
     this.needsCheck = false;
   }
 
-  private async xinfo(): Promise<unknown> {
-    try {
-      return await this.connection.xinfo('STREAM', this.options.streamKey);
-    } catch (error) {
-      if (error instanceof Error && /no such key/i.test(error.message)) return null;
-      throw error;
-    }
-  }
-
-  private async loadFromStart(): Promise<void> {
-    let start = '-';
+  /** Reads every entry from the stream's start; then counts where that leaves us. */
+  private async reload(): Promise<void> {
+    this.lastId = '0';
+    this.accounted = undefined;
     for (;;) {
+      const start = this.lastId === '0' ? '-' : `(${this.lastId}`;
       const page = (await this.connection.xrange(
         this.options.streamKey,
         start,
@@ -162,9 +158,47 @@ export class RevocationFeed {
         this.pageSize,
       )) as StreamEntry[];
       this.applyEntries(page);
-      if (page.length < this.pageSize) return;
-      start = `(${this.lastId}`;
+      if (page.length < this.pageSize) break;
     }
+    await this.catchUp();
+  }
+
+  /**
+   * Atomically reads `entries-added` and the entries after our position, applies those, and
+   * returns `false` when the count shows entries we never saw were removed.
+   */
+  private async catchUp(): Promise<boolean> {
+    for (;;) {
+      const start = this.lastId === '0' ? '-' : `(${this.lastId}`;
+      const replies = await this.connection
+        .multi()
+        .xinfo('STREAM', this.options.streamKey)
+        .xrange(this.options.streamKey, start, '+', 'COUNT', this.pageSize)
+        .exec();
+      if (replies === null) throw new Error('transaction aborted');
+      const [[infoError, info] = [null, null], [rangeError, range] = [null, []]] = replies;
+      if (rangeError) throw rangeError;
+      if (infoError && !/no such key/i.test(infoError.message)) throw infoError;
+      const page = (range ?? []) as StreamEntry[];
+      const added = infoError ? 0 : readEntriesAdded(info);
+      if (page.length === this.pageSize) {
+        this.applyEntries(page);
+        if (this.accounted !== undefined) this.accounted += page.length;
+        continue;
+      }
+      const consistent = this.accounted === undefined || added - page.length === this.accounted;
+      if (!consistent) return false;
+      this.applyEntries(page);
+      this.accounted = added;
+      return true;
+    }
+  }
+
+  /** The server's `run_id`; `undefined` on a cluster (the stream's node is not pinned there). */
+  private async readRunId(): Promise<string | undefined> {
+    if (this.connection instanceof Cluster) return undefined;
+    const info = await this.connection.info('server');
+    return /run_id:(\w+)/.exec(info)?.[1];
   }
 
   private applyEntries(entries: readonly StreamEntry[]): void {

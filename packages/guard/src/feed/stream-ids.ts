@@ -16,14 +16,14 @@ function splitId(id: string): [bigint, bigint] {
   }
 }
 
-/** Reads `XINFO STREAM`'s flat reply into the two ids a feed needs; `null` when the stream is missing. */
-export function readStreamInfo(reply: unknown): { lastGeneratedId: string; maxDeletedId: string } | null {
-  if (!Array.isArray(reply)) return null;
-  const fields = new Map<string, unknown>();
-  for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), reply[i + 1]);
-  const text = (name: string): string => {
-    const value = fields.get(name);
-    return typeof value === 'string' ? value : '0-0';
-  };
-  return { lastGeneratedId: text('last-generated-id'), maxDeletedId: text('max-deleted-entry-id') };
+/**
+ * Reads `entries-added` (Redis ≥ 7.0: how many entries were ever appended) from `XINFO STREAM`'s
+ * flat reply; 0 when the stream does not exist (the reply is an error or missing).
+ */
+export function readEntriesAdded(reply: unknown): number {
+  if (!Array.isArray(reply)) return 0;
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    if (String(reply[i]) === 'entries-added') return Number(reply[i + 1]) || 0;
+  }
+  return 0;
 }
