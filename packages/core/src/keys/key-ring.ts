@@ -140,8 +140,17 @@ class TesseraKeyRing implements KeyRing {
         new Error('a key set given as JSON (TESSERA_KEYS) is read-only: rotate it at its source'),
       );
     }
+    return this.rotateLocked(source.path, activateInMs, false);
+  }
+
+  /** With the data dir: a current key of the configured algorithm, made now unless another instance just did. */
+  ensureCurrentKey(path: string): Promise<{ kid: string }> {
+    return this.rotateLocked(path, 0, true);
+  }
+
+  private rotateLocked(path: string, activateInMs: number, onlyIfMissing: boolean): Promise<{ kid: string }> {
     const run = this.rotating.then(() =>
-      withKeyFileLock(source.path, () => this.rotateFile(source.path, activateInMs)),
+      withKeyFileLock(path, () => this.rotateFile(path, activateInMs, onlyIfMissing)),
     );
     this.rotating = run.catch(() => undefined);
     return run;
@@ -152,10 +161,20 @@ class TesseraKeyRing implements KeyRing {
   }
 
   /** Writes a new key into the file (read fresh under the lock), retires the others, prunes expired ones. */
-  async rotateFile(path: string, activateInMs: number): Promise<{ kid: string }> {
+  private async rotateFile(
+    path: string,
+    activateInMs: number,
+    onlyIfMissing: boolean,
+  ): Promise<{ kid: string }> {
     const current = await readKeyFile(path);
     const keys = current === null ? [] : await parseKeySet(current.text, path);
     const now = this.options.clock.now();
+    const usable = onlyIfMissing ? selectSigningKey(keys, this.options.alg, now) : null;
+    if (usable !== null && current !== null) {
+      this.keys = keys;
+      this.stamp = current.stamp;
+      return { kid: usable.stored.kid };
+    }
     const activatesAt = now + activateInMs;
     const fresh = await generateSigningKey(this.options.alg);
     const kept: StoredSigningKey[] = [];
@@ -279,7 +298,7 @@ export async function loadKeyRing(options: KeyRingOptions): Promise<KeyRing> {
       );
     }
     // The configured algorithm changed since the key set was made: rotate to a key of the new one.
-    await ring.rotate();
+    await ring.ensureCurrentKey(source.path);
   }
   return ring;
 }
