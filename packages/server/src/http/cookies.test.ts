@@ -8,7 +8,7 @@ function cookiesOf(res: { headers: Record<string, unknown> }): string[] {
   const raw = res.headers['set-cookie'];
   return Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [];
 }
-function valueOf(res: { headers: Record<string, unknown> }, name: string): string | undefined {
+function cookieValue(res: { headers: Record<string, unknown> }, name: string): string | undefined {
   const line = cookiesOf(res).find((c) => c.startsWith(`${name}=`));
   return line ? decodeURIComponent(line.slice(name.length + 1).split(';')[0] ?? '') : undefined;
 }
@@ -42,12 +42,12 @@ describe('cookie transfer and CSRF (jwt mode)', () => {
       expect(c).toMatch(/Secure/);
       expect(c).toMatch(/Domain=auth.test/);
     }
-    expect(res.body).not.toContain(valueOf(res, 'tessera_access'));
+    expect(res.body).not.toContain(cookieValue(res, 'tessera_access'));
   });
 
   it('cookie-authenticated GET works; unsafe requests need Origin or X-Tessera-CSRF', async () => {
     const login = await t.login('alice', PASSWORD, COOKIE_LOGIN);
-    const cookies = { tessera_access: valueOf(login, 'tessera_access') ?? '' };
+    const cookies = { tessera_access: cookieValue(login, 'tessera_access') ?? '' };
     expect((await t.app.inject({ url: '/v1/session', cookies })).statusCode).toBe(200);
     const refused = await t.app.inject({ method: 'POST', url: '/v1/logout/all', cookies });
     expect(refused.statusCode).toBe(403);
@@ -83,7 +83,7 @@ describe('cookie transfer and CSRF (jwt mode)', () => {
 
   it('refresh from the refresh cookie answers with new cookies (header CSRF)', async () => {
     const login = await t.login('alice', PASSWORD, COOKIE_LOGIN);
-    const cookies = { tessera_refresh: valueOf(login, 'tessera_refresh') ?? '' };
+    const cookies = { tessera_refresh: cookieValue(login, 'tessera_refresh') ?? '' };
     expect((await t.app.inject({ method: 'POST', url: '/v1/refresh', cookies })).json().code).toBe('csrf');
     const res = await t.app.inject({
       method: 'POST',
@@ -93,8 +93,8 @@ describe('cookie transfer and CSRF (jwt mode)', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).not.toHaveProperty('refreshToken');
-    expect(valueOf(res, 'tessera_refresh')).toMatch(/^tsr_/);
-    expect(valueOf(res, 'tessera_refresh')).not.toBe(cookies.tessera_refresh);
+    expect(cookieValue(res, 'tessera_refresh')).toMatch(/^tsr_/);
+    expect(cookieValue(res, 'tessera_refresh')).not.toBe(cookies.tessera_refresh);
   });
 
   it('a bearer request is not subject to the CSRF rule', async () => {
@@ -118,7 +118,7 @@ describe('cookie transfer (opaque mode, Secure off)', () => {
       expect(line).toMatch(/HttpOnly/);
       expect(line).not.toMatch(/Secure/);
       expect(res.json()).not.toHaveProperty('accessToken');
-      const cookies = { tessera_session: valueOf(res, 'tessera_session') ?? '' };
+      const cookies = { tessera_session: cookieValue(res, 'tessera_session') ?? '' };
       expect((await t.app.inject({ url: '/v1/authorize', cookies })).statusCode).toBe(200);
       const out = await t.app.inject({
         method: 'POST',

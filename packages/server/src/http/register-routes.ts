@@ -73,7 +73,10 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[]): void {
     app.route({
       method: spec.method,
       url: spec.url,
-      handler: async (request, reply) => spec.handler(request, reply, parseInput(spec, request) as never),
+      handler: async (request, reply) => {
+        spec.authorize?.(request);
+        return spec.handler(request, reply, parseInput(spec, request) as never);
+      },
     });
   }
   app.setNotFoundHandler((request, reply) => {

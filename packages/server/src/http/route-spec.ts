@@ -25,6 +25,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, P extends z.ZodType 
   responses: Record<number, ResponseDoc>;
   /** Error codes this endpoint answers with (documentation). */
   errors: string[];
+  /** Runs before the body is validated (admin bearer check), so an unauthorised caller learns nothing. */
+  authorize?(request: FastifyRequest): void;
   /** Left out of the OpenAPI document. */
   hidden?: boolean;
   handler(

@@ -18,7 +18,7 @@ export interface ServerMetrics {
  */
 export function createServerMetrics(countActiveSessions?: () => Promise<number>): ServerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'tessera_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
   const activeSessions = new Gauge({
     name: 'tessera_active_sessions',
     help: 'Live sessions (store-wide when the store can count them, else created minus ended here)',

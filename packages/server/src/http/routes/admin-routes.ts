@@ -1,4 +1,5 @@
 import { InvalidRequestError, NotFoundError, parseSessionId } from '@tessera/core';
+import type { FastifyRequest } from 'fastify';
 import { requireAdmin } from '../admin-auth.ts';
 import type { AppContext } from '../context.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
@@ -24,6 +25,7 @@ const FORM = 'application/x-www-form-urlencoded' as const;
 
 /** RFC 7662 introspection, RFC 7009 revocation and the admin users/sessions API. */
 export function adminRoutes(ctx: AppContext): RouteSpec[] {
+  const admin = (request: FastifyRequest) => requireAdmin(request, ctx);
   const userOrThrow = async (username: string) => {
     const user = await ctx.users.findByUsername(username);
     if (!user) throw new NotFoundError('No such user');
@@ -36,11 +38,11 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'RFC 7662 token introspection (admin bearer)',
     tag: 'admin',
     auth: 'admin',
+    authorize: admin,
     body: { schema: TokenForm, media: FORM },
     responses: { 200: { description: 'Introspection', schema: Introspection }, 401: problem('unauthorized') },
     errors: ['invalid_request', ...ADMIN_ERRORS],
-    async handler(request, reply, { body }) {
-      requireAdmin(request, ctx);
+    async handler(_request, reply, { body }) {
       reply.header('cache-control', 'no-store');
       return ctx.sessions.introspect(body.token);
     },
@@ -52,11 +54,11 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'RFC 7009 revocation: ends the session of any Tessera token; 200 for unknown tokens too',
     tag: 'admin',
     auth: 'admin',
+    authorize: admin,
     body: { schema: TokenForm, media: FORM },
     responses: { 200: { description: 'Revoked (or unknown)' }, 401: problem('unauthorized') },
     errors: ['invalid_request', ...ADMIN_ERRORS],
-    async handler(request, reply, { body }) {
-      requireAdmin(request, ctx);
+    async handler(_request, reply, { body }) {
       await ctx.sessions.revokeToken(body.token);
       ctx.metrics.revocations.inc({ kind: 'token' });
       return reply.code(200).send();
@@ -69,6 +71,7 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Create a user',
     tag: 'admin',
     auth: 'admin',
+    authorize: admin,
     body: { schema: CreateUserBody, media: 'application/json' },
     responses: {
       201: { description: 'Created', schema: CreatedUser },
@@ -76,8 +79,7 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
       409: problem('user_exists'),
     },
     errors: ['invalid_request', 'user_exists', ...ADMIN_ERRORS],
-    async handler(request, reply, { body }) {
-      requireAdmin(request, ctx);
+    async handler(_request, reply, { body }) {
       const user = await ctx.users.addUser(body.username, body.password, body.roles);
       return reply.code(201).send({ id: user.id });
     },
@@ -89,6 +91,7 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: "A user's live sessions",
     tag: 'admin',
     auth: 'admin',
+    authorize: admin,
     params: UsernameParams,
     responses: {
       200: { description: 'Sessions', schema: SessionList },
@@ -96,8 +99,7 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
       404: problem('not_found'),
     },
     errors: ADMIN_ERRORS,
-    async handler(request, reply, { params }) {
-      requireAdmin(request, ctx);
+    async handler(_request, reply, { params }) {
       const user = await userOrThrow(params.username);
       reply.header('cache-control', 'no-store');
       return { sessions: (await ctx.sessions.listSessions(user.id)).map((s) => toSessionView(s)) };
@@ -110,11 +112,11 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Global invalidation of every session of a user',
     tag: 'admin',
     auth: 'admin',
+    authorize: admin,
     params: UsernameParams,
     responses: { 204: { description: 'Revoked' }, 401: problem('unauthorized'), 404: problem('not_found') },
     errors: ADMIN_ERRORS,
-    async handler(request, reply, { params }) {
-      requireAdmin(request, ctx);
+    async handler(_request, reply, { params }) {
       const user = await userOrThrow(params.username);
       const count = await ctx.sessions.revokeUserSessions(user.id);
       ctx.metrics.revocations.inc({ kind: 'user' });
@@ -129,11 +131,11 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Global invalidation of one session (any user)',
     tag: 'admin',
     auth: 'admin',
+    authorize: admin,
     params: SessionIdParams,
     responses: { 204: { description: 'Revoked' }, 401: problem('unauthorized'), 404: problem('not_found') },
     errors: ADMIN_ERRORS,
-    async handler(request, reply, { params }) {
-      requireAdmin(request, ctx);
+    async handler(_request, reply, { params }) {
       if (!parseSessionId(params.id)) throw new InvalidRequestError('Not a session id');
       if (!(await ctx.sessions.revokeSession(params.id))) throw new NotFoundError('No such session');
       ctx.metrics.revocations.inc({ kind: 'session' });
