@@ -181,6 +181,11 @@ describe('rotation', () => {
     writeFileSync(join(dataDir, 'keys.json'), '{"keys": [');
     clock.advance(KEY_FILE_CHECK_INTERVAL_MS);
     expect((await ring.signingKey()).kid).toBe(kid);
+    // A valid file without a usable key of the ring's algorithm is not applied either.
+    writeFileSync(join(dataDir, 'keys.json'), JSON.stringify({ keys: [await generateSigningKey('ES256')] }));
+    clock.advance(KEY_FILE_CHECK_INTERVAL_MS);
+    expect((await ring.signingKey()).kid).toBe(kid);
+    expect((await ring.jwks()).keys.map((k) => k.kid)).toEqual([kid]);
   });
 });
 
@@ -247,6 +252,15 @@ describe('shared key sets (keysJson, keysFile)', () => {
     const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
     await expect(load(JSON.stringify({ keys: [weakRsa] }), 'RS256')).rejects.toThrow(/invalid for RS256/);
     await expect(loadKeyRing({ alg: 'EdDSA', maxTokenLifetimeMs: LIFETIME })).rejects.toThrow(TypeError);
+    const both = {
+      alg: 'EdDSA',
+      keysJson: eddsa,
+      keysFile: join(root, 'x.json'),
+      maxTokenLifetimeMs: 1,
+    } as const;
+    await expect(loadKeyRing(both)).rejects.toThrow(/not both/);
+    const badLifetime = { alg: 'EdDSA', keysJson: eddsa, maxTokenLifetimeMs: -1 } as const;
+    await expect(loadKeyRing(badLifetime)).rejects.toThrow(TypeError);
     await expect(
       loadKeyRing({ alg: 'EdDSA', keysFile: join(root, 'missing.json'), maxTokenLifetimeMs: LIFETIME }),
     ).rejects.toThrow(/not found/);
