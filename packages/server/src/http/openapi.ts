@@ -3,10 +3,34 @@ import type { RouteSpec } from './route-spec.ts';
 
 type JsonObject = Record<string, unknown>;
 
-function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
+/** Named schemas (zod `.meta({ id })`) collected into `components.schemas`, keyed `Name` or `NameInput`. */
+type Components = Record<string, JsonObject>;
+
+function rewriteRefs(value: unknown, rename: (name: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => rewriteRefs(v, rename));
+  if (value && typeof value === 'object') {
+    const out: JsonObject = {};
+    for (const [key, inner] of Object.entries(value)) {
+      out[key] =
+        key === '$ref' && typeof inner === 'string' && inner.startsWith('#/$defs/')
+          ? `#/components/schemas/${rename(inner.slice(8))}`
+          : rewriteRefs(inner, rename);
+    }
+    return out;
+  }
+  return value;
+}
+
+function toJsonSchema(schema: z.ZodType, io: 'input' | 'output', components: Components): JsonObject {
   const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonObject;
-  const { $schema: _schema, id: _id, ...rest } = json;
-  return rest;
+  const { $schema: _schema, id: _id, $defs, ...rest } = json;
+  // Request bodies may differ from responses (defaults), so input shapes get their own names.
+  const rename = (name: string) => (io === 'input' && !name.endsWith('Request') ? `${name}Input` : name);
+  for (const [name, def] of Object.entries(($defs ?? {}) as Record<string, JsonObject>)) {
+    const { id: _defId, ...body } = def;
+    components[rename(name)] = rewriteRefs(body, rename) as JsonObject;
+  }
+  return rewriteRefs(rest, rename) as JsonObject;
 }
 
 function security(spec: RouteSpec): JsonObject[] | undefined {
@@ -15,14 +39,16 @@ function security(spec: RouteSpec): JsonObject[] | undefined {
   return undefined;
 }
 
-function operation(spec: RouteSpec): JsonObject {
+function operation(spec: RouteSpec, components: Components): JsonObject {
   const parameters = spec.params
-    ? Object.keys((toJsonSchema(spec.params, 'input').properties ?? {}) as JsonObject).map((name) => ({
-        name,
-        in: 'path',
-        required: true,
-        schema: { type: 'string' },
-      }))
+    ? Object.keys((toJsonSchema(spec.params, 'input', components).properties ?? {}) as JsonObject).map(
+        (name) => ({
+          name,
+          in: 'path',
+          required: true,
+          schema: { type: 'string' },
+        }),
+      )
     : undefined;
   const responses: JsonObject = {};
   for (const [status, doc] of Object.entries(spec.responses)) {
@@ -38,7 +64,11 @@ function operation(spec: RouteSpec): JsonObject {
       description: doc.description,
       ...(headers ? { headers } : {}),
       ...(doc.schema
-        ? { content: { [doc.media ?? 'application/json']: { schema: toJsonSchema(doc.schema, 'output') } } }
+        ? {
+            content: {
+              [doc.media ?? 'application/json']: { schema: toJsonSchema(doc.schema, 'output', components) },
+            },
+          }
         : doc.media
           ? { content: { [doc.media]: { schema: { type: 'string' } } } }
           : {}),
@@ -61,7 +91,7 @@ function operation(spec: RouteSpec): JsonObject {
       ? {
           requestBody: {
             required: !spec.body.optional,
-            content: { [spec.body.media]: { schema: toJsonSchema(spec.body.schema, 'input') } },
+            content: { [spec.body.media]: { schema: toJsonSchema(spec.body.schema, 'input', components) } },
           },
         }
       : {}),
@@ -73,10 +103,12 @@ function operation(spec: RouteSpec): JsonObject {
 /** OpenAPI 3.1 document generated from the route specs (independent of the runtime configuration). */
 export function buildOpenApiDocument(specs: RouteSpec[], problemSchema: z.ZodType): JsonObject {
   const paths: Record<string, JsonObject> = {};
+  const components: Components = {};
+  toJsonSchema(problemSchema, 'output', components);
   for (const spec of specs) {
     if (spec.hidden) continue;
     const path = spec.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-    paths[path] = { ...paths[path], [spec.method.toLowerCase()]: operation(spec) };
+    paths[path] = { ...paths[path], [spec.method.toLowerCase()]: operation(spec, components) };
   }
   return {
     openapi: '3.1.0',
@@ -90,7 +122,7 @@ export function buildOpenApiDocument(specs: RouteSpec[], problemSchema: z.ZodTyp
     },
     paths,
     components: {
-      schemas: { Problem: toJsonSchema(problemSchema, 'output') },
+      schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),
       securitySchemes: {
         bearer: {
           type: 'http',

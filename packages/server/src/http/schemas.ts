@@ -81,7 +81,7 @@ export const Metadata = z
 
 export const TokenForm = z
   .object({ token: z.string().min(1).max(4096), token_type_hint: z.string().max(64).optional() })
-  .meta({ id: 'TokenForm' });
+  .meta({ id: 'TokenRequest' });
 
 export const Introspection = z
   .object({
