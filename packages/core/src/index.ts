@@ -1,4 +1,18 @@
 export * from './errors/errors.ts';
+export {
+  generateSigningKey,
+  KEY_FILE_CHECK_INTERVAL_MS,
+  type KeyFile,
+  type KeyRing,
+  type KeyRingOptions,
+  type KeyTimes,
+  loadKeyRing,
+  type PrivateSigningJwk,
+  type PublicJwk,
+  type SigningAlg,
+  type SigningKeyHandle,
+  type StoredSigningKey,
+} from './keys/key-ring.ts';
 export { type Clock, ManualClock, systemClock } from './lib/clock.ts';
 export { formatDuration, parseDuration } from './lib/duration.ts';
 export type {
@@ -19,6 +33,7 @@ export type {
   SessionRecord,
   TokenMode,
 } from './sessions/types.ts';
+export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './stores/memory-store.ts';
 export {
   connectRedis,
   createRedisClient,
@@ -26,6 +41,7 @@ export {
   type RedisConnectionConfig,
   redisConfigFromEnv,
 } from './stores/redis/connection.ts';
+export { createRedisStore, type RedisStoreOptions } from './stores/redis/redis-store.ts';
 export {
   DEFAULT_KEY_PREFIX,
   parseRevocationEntry,
@@ -41,6 +57,15 @@ export type {
   SessionStore,
   StoredSession,
 } from './stores/session-store.ts';
+export {
+  ACCESS_TOKEN_TYPE,
+  type AccessTokenClaims,
+  type AccessTokenVerification,
+  CLOCK_TOLERANCE_SECONDS,
+  signAccessToken,
+  type VerifyAccessTokenOptions,
+  verifyAccessToken,
+} from './tokens/access-token.ts';
 export {
   formatOpaqueToken,
   generateSecret,
@@ -58,28 +83,3 @@ export {
   safeEqual,
 } from './tokens/opaque-token.ts';
 export { openSuccessor, sealSuccessor } from './tokens/successor-box.ts';
-export {
-  generateSigningKey,
-  KEY_FILE_CHECK_INTERVAL_MS,
-  type KeyFile,
-  type KeyRing,
-  type KeyRingOptions,
-  type KeyTimes,
-  loadKeyRing,
-  type PrivateSigningJwk,
-  type PublicJwk,
-  type SigningAlg,
-  type SigningKeyHandle,
-  type StoredSigningKey,
-} from './keys/key-ring.ts';
-export {
-  ACCESS_TOKEN_TYPE,
-  type AccessTokenClaims,
-  type AccessTokenVerification,
-  CLOCK_TOLERANCE_SECONDS,
-  signAccessToken,
-  type VerifyAccessTokenOptions,
-  verifyAccessToken,
-} from './tokens/access-token.ts';
-export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './stores/memory-store.ts';
-export { createRedisStore, type RedisStoreOptions } from './stores/redis/redis-store.ts';
