@@ -1,4 +1,3 @@
-export { freePort, freePortWithBus, isFree } from './free-port.ts';
 export { type RedisCluster, startRedisCluster } from './redis-cluster.ts';
 export { type RedisSentinel, startRedisSentinel } from './redis-sentinel.ts';
-export { type RedisServer, rawCommand, spawnOwnRedis, startRedis } from './redis-server.ts';
+export { type RedisServer, rawCommand, startRedis } from './redis-server.ts';

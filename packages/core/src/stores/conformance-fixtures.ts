@@ -4,7 +4,7 @@ import { ManualClock } from '../lib/clock.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import { generateSecret, generateSessionId, hashSecret } from '../tokens/opaque-token.ts';
 import { createMemoryStore, type MemoryStore } from './memory-store.ts';
-import { connectRedis, createRedisClient, type RedisClient } from './redis/connection.ts';
+import { connectRedis, createRedisClient } from './redis/connection.ts';
 import { createRedisStore } from './redis/redis-store.ts';
 import type { CreateSessionCommand, SessionStore } from './session-store.ts';
 
@@ -127,4 +127,4 @@ export function createCommand(
   };
 }
 
-export { ManualClock, type RedisClient };
+export { ManualClock };
