@@ -31,6 +31,20 @@ export function registerSection(name: string, title: string, render: Section): v
   sections.push([name, title, render]);
 }
 
+registerSection('core', 'Core: token signing/verification and session operations', (r) => {
+  const rows = ((r?.results as Json[]) ?? []).map((x) => [
+    String(x.name),
+    Number(x.opsPerSec),
+    Number(x.meanLatencyUs),
+    Number(x.concurrency ?? 1),
+  ]);
+  return [
+    'Session operations go through the session service (one store call each: one Lua script on Redis).',
+    '',
+    table(['operation', 'ops/s', 'mean µs', 'in flight'], rows),
+  ].join('\n');
+});
+
 registerSection('http', 'HTTP: baselines and guarded services (autocannon -c 50)', (r) => {
   const rows = ((r?.results as Json[]) ?? []).map((x) => [
     String(x.name),
