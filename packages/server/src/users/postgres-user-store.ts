@@ -36,7 +36,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
   try {
     await client.query('BEGIN');
     // One migrator at a time, even with several instances starting together.
-    await client.query('SELECT pg_advisory_xact_lock(7_465_727)');
+    await client.query('SELECT pg_advisory_xact_lock(7465727)');
     await client.query(
       'CREATE TABLE IF NOT EXISTS tessera_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
