@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RedisServer, startRedis } from '@tessera/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryStore, createRedisStore } from '../index.ts';
 import { type KeyRing, loadKeyRing } from '../keys/key-ring.ts';
 import { ManualClock } from '../lib/clock.ts';
 import { connectRedis, createRedisClient, type RedisClient } from '../stores/redis/connection.ts';
 import type { SessionStore } from '../stores/session-store.ts';
-import { createMemoryStore, createRedisStore } from '../index.ts';
 import type { SessionServiceOptions } from './service-types.ts';
 import { createSessionService } from './session-service.ts';
 
@@ -77,7 +77,9 @@ describe.each(drivers)('session service on %s store', (driverName, makeStore) =>
     const second = await svc.refresh(first.refreshToken as string);
     expect(second.refreshToken).not.toBe(first.refreshToken);
     clock.advance(11_000);
-    await expect(svc.refresh(first.refreshToken as string)).rejects.toMatchObject({ code: 'refresh_token_reused' });
+    await expect(svc.refresh(first.refreshToken as string)).rejects.toMatchObject({
+      code: 'refresh_token_reused',
+    });
     await expect(svc.refresh(second.refreshToken as string)).rejects.toMatchObject({ code: 'invalid_token' });
     await expect(svc.authenticate(second.accessToken)).rejects.toMatchObject({ code: 'session_revoked' });
   });
@@ -97,7 +99,9 @@ describe.each(drivers)('session service on %s store', (driverName, makeStore) =>
     const t0 = await svc.login(alice);
     const t1 = await svc.refresh(t0.refreshToken as string);
     await svc.refresh(t1.refreshToken as string);
-    await expect(svc.refresh(t0.refreshToken as string)).rejects.toMatchObject({ code: 'refresh_token_reused' });
+    await expect(svc.refresh(t0.refreshToken as string)).rejects.toMatchObject({
+      code: 'refresh_token_reused',
+    });
     expect(await svc.getSession(t0.session.id)).toBeNull();
   });
 
@@ -141,7 +145,9 @@ describe.each(drivers)('session service on %s store', (driverName, makeStore) =>
   it('strict policy refuses refresh while the access token is valid', async () => {
     const svc = service({ refreshPolicy: 'strict', accessTtlMs: MIN });
     const issued = await svc.login(alice);
-    await expect(svc.refresh(issued.refreshToken as string)).rejects.toMatchObject({ code: 'access_token_active' });
+    await expect(svc.refresh(issued.refreshToken as string)).rejects.toMatchObject({
+      code: 'access_token_active',
+    });
     clock.advance(MIN + 1000);
     await expect(svc.refresh(issued.refreshToken as string)).resolves.toBeTruthy();
   });
@@ -157,7 +163,9 @@ describe.each(drivers)('session service on %s store', (driverName, makeStore) =>
     await expect(svc.refresh(r2.refreshToken as string)).rejects.toMatchObject({ code: 'session_expired' });
     const other = await svc.login(alice);
     clock.advance(31 * MIN);
-    await expect(svc.refresh(other.refreshToken as string)).rejects.toMatchObject({ code: 'session_expired' });
+    await expect(svc.refresh(other.refreshToken as string)).rejects.toMatchObject({
+      code: 'session_expired',
+    });
   });
 
   it('revoke-all ends every session of the user', async () => {
@@ -185,8 +193,15 @@ describe.each(drivers)('session service on %s store', (driverName, makeStore) =>
   it('introspects and revokes tokens (RFC 7662 / 7009)', async () => {
     const svc = service();
     const issued = await svc.login(alice);
-    expect(await svc.introspect(issued.accessToken)).toMatchObject({ active: true, sub: 'ualice', token_type: 'access_token' });
-    expect(await svc.introspect(issued.refreshToken as string)).toMatchObject({ active: true, token_type: 'refresh_token' });
+    expect(await svc.introspect(issued.accessToken)).toMatchObject({
+      active: true,
+      sub: 'ualice',
+      token_type: 'access_token',
+    });
+    expect(await svc.introspect(issued.refreshToken as string)).toMatchObject({
+      active: true,
+      token_type: 'refresh_token',
+    });
     expect(await svc.introspect('nonsense')).toEqual({ active: false });
     await svc.revokeToken('tsr_nonsense');
     await svc.revokeToken(issued.refreshToken as string);
@@ -195,7 +210,15 @@ describe.each(drivers)('session service on %s store', (driverName, makeStore) =>
 
   it('malformed input gives typed errors, never a throw of anything else', async () => {
     const svc = service();
-    const bad = ['', 'tsr_', 'tsr_x.y.z', `tsr_${'a'.repeat(1_000_000)}`, '!!!.@@@.###', 'a.b.c', 'eyJ.eyJ.sig'];
+    const bad = [
+      '',
+      'tsr_',
+      'tsr_x.y.z',
+      `tsr_${'a'.repeat(1_000_000)}`,
+      '!!!.@@@.###',
+      'a.b.c',
+      'eyJ.eyJ.sig',
+    ];
     for (const value of bad) {
       await expect(svc.refresh(value)).rejects.toMatchObject({ code: 'invalid_token' });
       await expect(svc.authenticate(value)).rejects.toMatchObject({ code: 'invalid_token' });
@@ -232,11 +255,22 @@ describe('session service on Redis: concurrency and hygiene', () => {
     const issued = await svc.login(alice);
     const r1 = await svc.refresh(issued.refreshToken as string);
     await svc.refresh(issued.refreshToken as string);
-    const opaque = await createSessionService({ store, keys, issuer: 'http://x', audience: 'tessera', tokenMode: 'opaque' }).login({ ...alice, userId: 'ubob' });
+    const opaque = await createSessionService({
+      store,
+      keys,
+      issuer: 'http://x',
+      audience: 'tessera',
+      tokenMode: 'opaque',
+    }).login({ ...alice, userId: 'ubob' });
     await svc.revokeSession(r1.session.id);
     await svc.login(alice);
-    const secrets = [issued.refreshToken, r1.refreshToken, opaque.accessToken, issued.accessToken, r1.accessToken]
-      .map((t) => (t as string).split('.').at(-1) as string);
+    const secrets = [
+      issued.refreshToken,
+      r1.refreshToken,
+      opaque.accessToken,
+      issued.accessToken,
+      r1.accessToken,
+    ].map((t) => (t as string).split('.').at(-1) as string);
     const keysInRedis: string[] = [];
     let cursor = '0';
     do {
@@ -249,11 +283,15 @@ describe('session service on Redis: concurrency and hygiene', () => {
       expect(await client.pttl(key)).toBeGreaterThan(0);
       const type = await client.type(key);
       const dump = JSON.stringify(
-        type === 'hash' ? await client.hgetall(key)
-        : type === 'zset' ? await client.zrange(key, 0, -1, 'WITHSCORES')
-        : type === 'stream' ? await client.xrange(key, '-', '+')
-        : type === 'string' ? await client.get(key)
-        : type,
+        type === 'hash'
+          ? await client.hgetall(key)
+          : type === 'zset'
+            ? await client.zrange(key, 0, -1, 'WITHSCORES')
+            : type === 'stream'
+              ? await client.xrange(key, '-', '+')
+              : type === 'string'
+                ? await client.get(key)
+                : type,
       );
       for (const secret of secrets) expect(dump).not.toContain(secret);
     }

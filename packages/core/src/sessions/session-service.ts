@@ -198,6 +198,20 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     throw new InvalidTokenError('the access token is malformed or not valid');
   }
 
+  /**
+   * Slides the idle timeout (throttled) and returns the live session: one store call in the
+   * common case; a second read only to tell an expired session from a revoked one.
+   */
+  async function touchOrExplain(sessionId: string, userId: string, now: number): Promise<SessionRecord> {
+    const touched = await store.touchSession(sessionId, now, settings.idleTimeoutMs, touchIntervalMs);
+    if (touched && touched.userId === userId) return touched;
+    const stored = touched ? null : await store.getSession(sessionId);
+    if (stored && stored.userId === userId && stored.expiresAt <= now) {
+      throw new SessionExpiredError('the session has expired; log in again');
+    }
+    throw new SessionRevokedError('the session has ended');
+  }
+
   async function authenticate(token: string): Promise<AuthenticatedSession> {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
       throw new InvalidTokenError('the token is malformed or unknown');
@@ -207,17 +221,10 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       const parsed = parseOpaqueToken(token, 'session');
       if (!parsed) throw new InvalidTokenError('the token is malformed or unknown');
       const session = await sessionOfOpaque(parsed, now);
-      const touched = await store.touchSession(session.id, now, settings.idleTimeoutMs, touchIntervalMs);
-      if (!touched) throw new SessionRevokedError('the session has ended');
-      return { session: touched, tokenKind: 'session' };
+      return { session: await touchOrExplain(session.id, session.userId, now), tokenKind: 'session' };
     }
     const claims = await verifyJwt(token, now);
-    const stored = await store.getSession(claims.sid);
-    if (!stored || stored.userId !== claims.sub) throw new SessionRevokedError('the session has ended');
-    if (stored.expiresAt <= now) throw new SessionExpiredError('the session has expired; log in again');
-    const touched = await store.touchSession(stored.id, now, settings.idleTimeoutMs, touchIntervalMs);
-    if (!touched) throw new SessionRevokedError('the session has ended');
-    return { session: touched, tokenKind: 'access', claims };
+    return { session: await touchOrExplain(claims.sid, claims.sub, now), tokenKind: 'access', claims };
   }
 
   async function verifyLocally(token: string): Promise<AccessTokenClaims | null> {
