@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
 
 /** What the guard needs from the auth service's RFC 8414 metadata. */
 export interface AuthMetadata {
@@ -29,13 +29,32 @@ export async function fetchAuthMetadata(authUrl: string, timeoutMs = 3000): Prom
 }
 
 /**
- * The auth service's JWKS, cached by jose: an unknown `kid` triggers a refetch, at most once
- * per `cooldownMs` (so rotation works without restarts, and garbage `kid`s cannot flood it).
+ * The auth service's JWKS, cached by jose. An unknown `kid` triggers a refetch, at most once
+ * per `cooldownMs`, so garbage `kid`s cannot flood the auth service. A token whose `kid` is
+ * unknown while the cooldown runs (a rotation just after the last fetch) waits for the
+ * cooldown to end and is retried once, so a new key is accepted at once, not refused for
+ * up to `cooldownMs`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7517#section-5
  */
 export function createJwks(jwksUri: string, cooldownMs: number): JWTVerifyGetKey {
-  return createRemoteJWKSet(new URL(jwksUri), {
+  const remote = createRemoteJWKSet(new URL(jwksUri), {
     cooldownDuration: cooldownMs,
     cacheMaxAge: 10 * 60_000,
     timeoutDuration: 3000,
   });
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey) || !remote.coolingDown) throw error;
+      const deadline = Date.now() + cooldownMs;
+      while (remote.coolingDown && Date.now() < deadline) await delay(Math.min(50, cooldownMs));
+      return remote(header, token);
+    }
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
