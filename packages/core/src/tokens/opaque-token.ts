@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { randomBytesPooled } from '../lib/random.ts';
 
 /**
  * Identifiers and opaque tokens.
@@ -36,7 +37,7 @@ export function isValidUserId(value: unknown): value is string {
 /** New random session id for a user. Throws `TypeError` for a malformed user id (a programming error). */
 export function generateSessionId(userId: string): string {
   if (!isValidUserId(userId)) throw new TypeError('userId must match [A-Za-z0-9_-]{1,64}');
-  return `${userId}.${randomBytes(16).toString('base64url')}`;
+  return `${userId}.${randomBytesPooled(16).toString('base64url')}`;
 }
 
 /** Splits a session id into user id and random part, or `null` when malformed. */
@@ -52,7 +53,7 @@ export function parseSessionId(value: unknown): { userId: string; random: string
 
 /** A new 256-bit secret, base64url (43 chars). */
 export function generateSecret(): string {
-  return randomBytes(32).toString('base64url');
+  return randomBytesPooled(32).toString('base64url');
 }
 
 export function formatOpaqueToken(kind: OpaqueTokenKind, sessionId: string, secret: string): string {

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { randomBytesPooled } from '../lib/random.ts';
 
 /**
  * The successor refresh token, kept encrypted under a key derived from its predecessor's
@@ -15,7 +16,7 @@ function deriveKey(predecessorSecret: string, sessionId: string): Buffer {
 
 /** Encrypts `successor` under a key derived from `predecessorSecret`; returns base64url. */
 export function sealSuccessor(successor: string, predecessorSecret: string, sessionId: string): string {
-  const iv = randomBytes(12);
+  const iv = randomBytesPooled(12);
   const cipher = createCipheriv('aes-256-gcm', deriveKey(predecessorSecret, sessionId), iv);
   cipher.setAAD(Buffer.from(sessionId));
   const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
