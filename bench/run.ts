@@ -6,7 +6,11 @@ import { writePerformanceDoc } from './report.ts';
 
 type Suite = { name: string; run: () => Promise<unknown> };
 
-const suites: Suite[] = [{ name: 'http', run: async () => (await import('./http.bench.ts')).runHttpBench() }];
+const suites: Suite[] = [
+  { name: 'core', run: async () => (await import('./core.bench.ts')).runCoreBench() },
+  { name: 'auth', run: async () => (await import('./auth.bench.ts')).runAuthBench() },
+  { name: 'http', run: async () => (await import('./http.bench.ts')).runHttpBench() },
+];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const started = Date.now();
