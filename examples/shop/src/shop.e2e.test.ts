@@ -1,75 +1,35 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type RedisServer, startRedis } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Test-only: the guard's TCP proxy (cut/blackhole a client's Redis link). Candidate for @tessera/testkit.
 import { startTcpProxy, type TcpProxy } from '../../../packages/guard/src/testing/tcp-proxy.ts';
-import { freePort, type RunningProcess, runCli, spawnNode } from './testing/processes.ts';
+import { runCli } from './testing/processes.ts';
+import {
+  ADMIN_TOKEN as ADMIN,
+  type ServiceName,
+  type ShopStack,
+  startShopStack,
+} from './testing/shop-stack.ts';
 
-const ADMIN = 'admin-token-for-e2e-0123456789abcdef';
 let redis: RedisServer;
 let link: TcpProxy;
-let dataDir: string;
-let auth: RunningProcess;
+let shop: ShopStack;
 let authUrl: string;
 let serverEnv: Record<string, string>;
-const services: Record<'orders' | 'profile', { url: string; process?: RunningProcess }> = {
-  orders: { url: '' },
-  profile: { url: '' },
-};
 const latencies: number[] = [];
-
-async function startService(name: 'orders' | 'profile'): Promise<void> {
-  const port = await freePort();
-  const running = await spawnNode(
-    ['--import', 'tsx', `examples/shop/src/${name}.ts`],
-    { PORT: String(port), TESSERA_AUTH_URL: authUrl, TESSERA_REDIS_URL: link.url, TESSERA_TOKEN_MODE: 'jwt' },
-    /listening on/,
-  );
-  services[name] = { url: `http://127.0.0.1:${port}`, process: running };
-}
 
 beforeAll(async () => {
   redis = await startRedis();
   link = await startTcpProxy(redis.port);
-  dataDir = mkdtempSync(join(tmpdir(), 'tessera-shop-'));
-  const port = await freePort();
-  authUrl = `http://127.0.0.1:${port}`;
-  serverEnv = {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    TESSERA_REDIS_URL: redis.url,
-    TESSERA_DATA_DIR: dataDir,
-    TESSERA_USERS: `file:${join(dataDir, 'users.json')}`,
-    TESSERA_ADMIN_TOKEN: ADMIN,
-    TESSERA_AUTH_URL: authUrl,
-    TESSERA_COOKIE_SECURE: 'false',
-    TESSERA_LOGIN_RATE_USER: '100000',
-    TESSERA_LOGIN_RATE_IP: '100000',
-  };
-  auth = await spawnNode(['packages/server/bin/tessera.js', 'serve'], serverEnv, /listening on/);
-  await startService('orders'); // one after the other, so each start-up time is its own
-  await startService('profile');
-  for (const [name, roles] of [
-    ['alice', ['user']],
-    ['root', ['user', 'admin']],
-  ] as const) {
-    const created = await fetch(`${authUrl}/v1/admin/users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ username: name, password: `${name}-password-123`, roles }),
-    });
-    expect(created.status).toBe(201);
-  }
+  // The example services reach Redis through the proxy, so a test can cut them off alone.
+  shop = await startShopStack({ mode: 'jwt', redisUrl: redis.url, servicesRedisUrl: link.url });
+  authUrl = shop.authUrl;
+  serverEnv = shop.serverEnv;
 }, 60_000);
 
 afterAll(async () => {
-  for (const service of Object.values(services)) await service.process?.stop();
-  await auth?.stop();
+  await shop?.stop();
   await link?.close();
   await redis?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   if (latencies.length > 0) {
     const sorted = [...latencies].sort((a, b) => a - b);
     console.log(
@@ -78,23 +38,16 @@ afterAll(async () => {
   }
 });
 
-async function login(username: string): Promise<{ token: string; sessionId: string }> {
-  const response = await fetch(`${authUrl}/v1/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: `${username}-password-123` }),
-  });
-  expect(response.status).toBe(200);
-  const body = (await response.json()) as { accessToken: string; session: { id: string } };
-  return { token: body.accessToken, sessionId: body.session.id };
-}
-
-function call(service: 'orders' | 'profile', path: string, token?: string) {
-  return fetch(
-    `${services[service].url}${path}`,
-    token ? { headers: { authorization: `Bearer ${token}` } } : {},
-  );
-}
+const login = (username: string) => shop.login(username);
+const call = (service: ServiceName, path: string, token?: string) => shop.call(service, path, token);
+const services = {
+  get orders() {
+    return shop.services.orders;
+  },
+  get profile() {
+    return shop.services.profile;
+  },
+};
 
 async function statuses(token: string, path = '/whoami'): Promise<[number, number]> {
   const [a, b] = await Promise.all([call('orders', path, token), call('profile', path, token)]);
