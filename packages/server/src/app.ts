@@ -78,7 +78,7 @@ export async function buildAuthServer(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
-    return503OnClosing: true,
+    return503OnClosing: false, // requests on open connections finish normally while closing (problem+json stays the only error form)
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -95,8 +95,14 @@ export async function buildAuthServer(
     return sendProblem(reply, error);
   });
 
+  // While shutting down, answers in flight tell keep-alive clients to go, so close() can finish.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {

@@ -20,6 +20,8 @@ export async function runServe(): Promise<void> {
     if (stopping) process.exit(1);
     stopping = true;
     server.app.log.info({ signal }, 'shutting down');
+    // Requests get 10 s to finish; then the process ends anyway.
+    setTimeout(() => process.exit(1), 10_000).unref();
     server.close().then(
       () => process.exit(0),
       () => process.exit(1),
