@@ -62,7 +62,7 @@ export async function runHttpBench(): Promise<HttpBenchResult> {
             name: 'express-session + connect-redis',
             url: `http://127.0.0.1:${server.port}/whoami`,
             headers: { cookie },
-            server,
+            cpu: server.cpu,
           }),
         );
       } finally {

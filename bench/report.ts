@@ -84,6 +84,31 @@ registerSection('http', 'HTTP: baselines and guarded services (autocannon -c 50)
   return table(['scenario', 'req/s', '× raw node:http', 'server CPU µs/req', 'p99 ms'], rows);
 });
 
+registerSection('guard', 'Guard: guarded services vs their baselines (autocannon -c 50)', (r) => {
+  if (!r) return '';
+  const rows = ((r.rows as Json[]) ?? []).map((x) => [
+    String(x.name),
+    Number(x.requestsPerSec),
+    String(x.baseline),
+    Number(x.ratio),
+    Number(x.serverCpuUsPerRequest),
+    Number(x.latencyP99Ms),
+  ]);
+  const base = ((r.baselines as Json[]) ?? []).map((x) => [
+    String(x.name),
+    Number(x.requestsPerSec),
+    Number(x.serverCpuUsPerRequest),
+  ]);
+  const cold = (r.cold as Json) ?? {};
+  return [
+    table(['guarded service', 'req/s', 'baseline (same run)', 'ratio', 'server CPU µs/req', 'p99 ms'], rows),
+    '',
+    table(['baseline', 'req/s', 'server CPU µs/req'], base),
+    '',
+    `Cold token (first sight, in-process): ${String(cold.coldUs)} µs per authenticate vs ${String(cold.joseVerifyPlusHashUs)} µs for jose.jwtVerify + SHA-256 (ratio ${String(cold.coldRatio)}); the same tokens warm: ${String(cold.warmUs)} µs.`,
+  ].join('\n');
+});
+
 export function writePerformanceDoc(): void {
   const parts = [
     '# Performance',

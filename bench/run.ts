@@ -10,6 +10,7 @@ const suites: Suite[] = [
   { name: 'core', run: async () => (await import('./core.bench.ts')).runCoreBench() },
   { name: 'auth', run: async () => (await import('./auth.bench.ts')).runAuthBench() },
   { name: 'http', run: async () => (await import('./http.bench.ts')).runHttpBench() },
+  { name: 'guard', run: async () => (await import('./guard.bench.ts')).runGuardBench() },
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -88,7 +88,8 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   connections?: number;
   durationSec?: number;
-  server?: BenchServer;
+  /** Server CPU time so far in µs (IPC query or /proc), for CPU per request. */
+  cpu?: () => number | Promise<number>;
 }
 
 /** Runs autocannon against 127.0.0.1 for a bounded time (after a 1 s warm-up). */
@@ -97,9 +98,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const duration = options.durationSec ?? Number(process.env.BENCH_DURATION ?? 5);
   const headers = options.headers ?? {};
   await autocannon({ url: options.url, connections, duration: 1, headers });
-  const cpuBefore = options.server ? await options.server.cpu() : 0;
+  const cpuBefore = options.cpu ? await options.cpu() : 0;
   const result = await autocannon({ url: options.url, connections, duration, headers });
-  const cpuAfter = options.server ? await options.server.cpu() : 0;
+  const cpuAfter = options.cpu ? await options.cpu() : 0;
   const completed = result.requests.total;
   return {
     name: options.name,
@@ -125,7 +126,7 @@ export async function measureServer(
     return await runLoad({
       name,
       url: `http://127.0.0.1:${server.port}${path}`,
-      server,
+      cpu: server.cpu,
       ...(options.headers ? { headers: options.headers } : {}),
     });
   } finally {

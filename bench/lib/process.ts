@@ -13,7 +13,7 @@ export interface ChildService {
   stop(): Promise<void>;
 }
 
-/** Starts a repository command (e.g. the auth service bin) and waits until `url` answers `readyPath`. */
+/** Starts a repository command (e.g. the auth service bin) and waits until `url` answers `readyPath` (any status below 500). */
 export async function startChild(
   args: string[],
   env: Record<string, string>,
@@ -31,7 +31,7 @@ export async function startChild(
     if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
     try {
       const response = await fetch(`${url}${readyPath}`);
-      if (response.ok) break;
+      if (response.status < 500) break;
     } catch {
       // not listening yet
     }
