@@ -109,6 +109,46 @@ registerSection('guard', 'Guard: guarded services vs their baselines (autocannon
   ].join('\n');
 });
 
+registerSection('revocation', 'Global revocation latency and guard restart', (r) => {
+  if (!r) return '';
+  const latency = r.latency as Json;
+  const restart = r.restart as Json;
+  return [
+    'Latency: time from the `POST /v1/logout` response until **both** example services (orders on',
+    'Express, profile on Fastify; jwt mode, revocation feed) answer 401 for the session; each trial',
+    "logs in, warms both services' caches with the token, logs out and polls both services.",
+    '',
+    table(
+      ['trials', 'p50 ms', 'p99 ms', 'max ms', 'goal p99', 'floor'],
+      [
+        [
+          Number(latency.trials),
+          Number(latency.p50Ms),
+          Number(latency.p99Ms),
+          Number(latency.maxMs),
+          '≤ 10 ms',
+          '50 ms',
+        ],
+      ],
+    ),
+    '',
+    'Guard restart: a new guard process with the revocation stream holding this many live entries,',
+    'time from `createGuard()` to `ready()` (median of 3) and heap per revoked session.',
+    '',
+    table(
+      ['revoked sessions', 'ready in ms', 'bytes per revoked session', 'goal'],
+      [
+        [
+          Number(restart.revokedEntries),
+          Number(restart.readyMsMedianOf3),
+          Number(restart.bytesPerRevokedSession),
+          '< 1000 ms',
+        ],
+      ],
+    ),
+  ].join('\n');
+});
+
 export function writePerformanceDoc(): void {
   const parts = [
     '# Performance',

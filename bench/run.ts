@@ -11,6 +11,7 @@ const suites: Suite[] = [
   { name: 'auth', run: async () => (await import('./auth.bench.ts')).runAuthBench() },
   { name: 'http', run: async () => (await import('./http.bench.ts')).runHttpBench() },
   { name: 'guard', run: async () => (await import('./guard.bench.ts')).runGuardBench() },
+  { name: 'revocation', run: async () => (await import('./revocation.bench.ts')).runRevocationBench() },
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
