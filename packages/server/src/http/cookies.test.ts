@@ -97,6 +97,26 @@ describe('cookie transfer and CSRF (jwt mode)', () => {
     expect(cookieValue(res, 'tessera_refresh')).not.toBe(cookies.tessera_refresh);
   });
 
+  it('forward-auth answers any forwarded method and path (Envoy), with the CSRF rule for cookies', async () => {
+    const login = await t.login('alice', PASSWORD, COOKIE_LOGIN);
+    const cookies = { tessera_access: cookieValue(login, 'tessera_access') ?? '' };
+    const get = await t.app.inject({ method: 'GET', url: '/v1/authorize/orders/1', cookies });
+    expect(get.statusCode).toBe(200);
+    expect(get.headers['x-session-id']).toBe(login.json().session.id);
+    const post = await t.app.inject({ method: 'POST', url: '/v1/authorize/orders', cookies });
+    expect(post.json().code).toBe('csrf');
+    const sameSite = await t.app.inject({
+      method: 'POST',
+      url: '/v1/authorize/orders',
+      cookies,
+      headers: { origin: 'https://app.test' },
+    });
+    expect(sameSite.statusCode).toBe(200);
+    const head = await t.app.inject({ method: 'HEAD', url: '/v1/authorize', cookies });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['x-user-id']).toBeTruthy();
+  });
+
   it('a bearer request is not subject to the CSRF rule', async () => {
     const tokens = (await t.login('alice', PASSWORD)).json();
     const res = await t.app.inject({

@@ -1,6 +1,7 @@
 import { InvalidTokenError, NotFoundError, parseSessionId } from '@tessera/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
-import { readCredential } from '../credentials.ts';
+import { checkCsrf, readCredential } from '../credentials.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
 import { Problem, SessionIdParams, SessionInfo, SessionList } from '../schemas.ts';
 import { authenticateRequest, toSessionView } from '../session-view.ts';
@@ -87,6 +88,23 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
     },
   });
 
+  const answerAuthorize = async (request: FastifyRequest, reply: FastifyReply) => {
+    // Forwarded unsafe requests (Envoy keeps the method) authenticated by cookie must pass
+    // the CSRF rule: the gateway protects its upstreams with it.
+    const credential = readCredential(request, ctx);
+    if (!credential) throw new InvalidTokenError('No credential');
+    checkCsrf(request, ctx, credential);
+    const { session } = await ctx.sessions.authenticate(credential.token);
+    request.tesseraUser = { userId: session.userId, sessionId: session.id };
+    return reply
+      .header('cache-control', 'no-store')
+      .header('x-user-id', session.userId)
+      .header('x-user-roles', session.roles.join(','))
+      .header('x-session-id', session.id)
+      .code(200)
+      .send();
+  };
+
   const authorize = defineRoute({
     method: 'GET',
     url: '/v1/authorize',
@@ -105,21 +123,18 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
       401: problem('no valid credential'),
     },
     errors: TOKEN_ERRORS,
-    async handler(request, reply) {
-      // A GET: no CSRF rule. The token comes from the Authorization header or the cookies.
-      const credential = readCredential(request, ctx);
-      if (!credential) throw new InvalidTokenError('No credential');
-      const { session } = await ctx.sessions.authenticate(credential.token);
-      request.tesseraUser = { userId: session.userId, sessionId: session.id };
-      return reply
-        .header('cache-control', 'no-store')
-        .header('x-user-id', session.userId)
-        .header('x-user-roles', session.roles.join(','))
-        .header('x-session-id', session.id)
-        .code(200)
-        .send();
-    },
+    handler: answerAuthorize,
   });
 
-  return [current, list, remove, authorize] as RouteSpec[];
+  // Envoy ext_authz (HTTP service) keeps the original method and appends the original path to
+  // `path_prefix: /v1/authorize`: answer those the same way (left out of the OpenAPI document).
+  const forwarded: RouteSpec[] = [];
+  for (const url of ['/v1/authorize', '/v1/authorize/*']) {
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const) {
+      if (url === '/v1/authorize' && method === 'GET') continue;
+      forwarded.push({ ...authorize, method, url, hidden: true } as RouteSpec);
+    }
+  }
+
+  return [current, list, remove, authorize, ...forwarded] as RouteSpec[];
 }
