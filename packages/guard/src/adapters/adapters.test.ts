@@ -12,6 +12,7 @@ import {
   openSessionFixture,
   type SessionFixture,
   startKeyServer,
+  waitFor,
 } from '../testing/auth-fixture.ts';
 import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy.ts';
 import * as expressAdapter from './express.ts';
@@ -154,6 +155,7 @@ describe('503 from every adapter when Redis cannot be reached', () => {
   it('answers store_unavailable with Retry-After (fail closed)', async () => {
     const { token } = await login('eve', ['user']);
     link.cut();
+    await waitFor(() => guard.feedStatus()?.current === false, 1000);
     try {
       for (const name of ['express', 'fastify', 'hono', 'node']) {
         const response = await fetch(`${urls[name]}/whoami`, {

@@ -56,6 +56,9 @@ describe('revocation feed under failure', () => {
     const victim = await login('ivy');
     expect((await guard.authenticate(victim.token)).ok).toBe(true);
     link.cut();
+    // The guard notices a closed connection on its next I/O poll; a silent partition only
+    // after TESSERA_FEED_MAX_LAG (next test). The revocation happens once it is cut off.
+    await waitFor(() => guard.feedStatus()?.current === false, 1000);
     await sessions.store.revokeSession(victim.sessionId, Date.now());
     for (let i = 0; i < 20; i++) {
       const during = await guard.authenticate(victim.token);
@@ -82,6 +85,7 @@ describe('revocation feed under failure', () => {
     expect((await guard.authenticate(victim.token)).ok).toBe(true);
     expect((await guard.authenticate(bystander.token)).ok).toBe(true);
     link.cut();
+    await waitFor(() => guard.feedStatus()?.current === false, 1000);
     await sessions.store.revokeSession(victim.sessionId, Date.now());
     await redis.command('XTRIM', 'tessera:revocations', 'MAXLEN', '0');
     link.restore();
