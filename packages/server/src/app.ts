@@ -8,6 +8,7 @@ import type { ServerConfig } from './config/env-config.ts';
 import type { AppContext } from './http/context.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { sendProblem, toTesseraError } from './http/problem.ts';
+import { createRecentRevocations } from './http/recent-revocations.ts';
 import { registerRoutes } from './http/register-routes.ts';
 import type { RouteSpec } from './http/route-spec.ts';
 import { adminRoutes } from './http/routes/admin-routes.ts';
@@ -70,6 +71,7 @@ export async function buildAuthServer(
     config,
     clock,
     metrics: createServerMetrics(countSessions),
+    revoked: createRecentRevocations(clock),
     ...resources.context,
   };
 

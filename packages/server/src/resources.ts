@@ -10,6 +10,7 @@ import {
   type RedisClient,
   type SessionStore,
 } from '@tessera/core';
+import { createGuard, type Guard } from '@tessera/guard';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/env-config.ts';
 import type { AppContext } from './http/context.ts';
@@ -60,13 +61,45 @@ export function openKeyRing(config: ServerConfig, clock?: Clock): Promise<KeyRin
   });
 }
 
+/**
+ * jwt mode with Redis: a guard on the revocation feed, so `/v1/authorize` answers from the
+ * local verify path without a Redis call per request while the feed is current. Started in
+ * the background; until it is current, `/v1/authorize` checks the store per request.
+ */
+function openForwardAuthGuard(
+  config: ServerConfig,
+  client: RedisClient,
+  keys: KeyRing,
+  clock: Clock,
+  logger: Logger,
+): Guard {
+  const guard = createGuard({
+    redis: client,
+    tokenMode: 'jwt',
+    issuer: config.issuer,
+    audience: config.audience,
+    keys: keys.verificationKeys(),
+    revocationCheck: 'feed',
+    idleTimeoutMs: config.idleTimeoutMs,
+    failOpen: false,
+    clock,
+    env: {},
+    logger: { warn: (fields, message) => logger.warn(fields, message) },
+  });
+  guard.ready().catch(() => {}); // retried on use; the store path answers meanwhile
+  return guard;
+}
+
 /** Opens store, users and keys, and builds the session service on them. */
 export async function openResources(
   config: ServerConfig,
   overrides: ResourceOverrides,
   clock: Clock,
   logger: Logger,
-): Promise<{ context: Pick<AppContext, 'sessions' | 'store' | 'keys' | 'users'>; close(): Promise<void> }> {
+): Promise<{
+  context: Pick<AppContext, 'sessions' | 'store' | 'keys' | 'users' | 'guard'>;
+  close(): Promise<void>;
+}> {
   const closers: Array<() => Promise<void> | void> = [];
   try {
     const keys = overrides.keys ?? (await openKeyRing(config, clock));
@@ -74,10 +107,16 @@ export async function openResources(
     const userStore = overrides.userStore ?? (await openUserStore(config.users));
     if (!overrides.userStore) closers.push(() => userStore.close());
     let store = overrides.store;
+    let guard: Guard | undefined;
     if (!store) {
       const opened = await openSessionStore(config, logger);
       store = opened.store;
       closers.push(() => opened.store.close()); // the Redis store quits its client
+      if (opened.client && config.tokenMode === 'jwt') {
+        guard = openForwardAuthGuard(config, opened.client, keys, clock, logger);
+        const started = guard;
+        closers.push(() => started.close());
+      }
     }
     const sessions = createSessionService({
       store,
@@ -98,7 +137,7 @@ export async function openResources(
     const close = async () => {
       for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => {});
     };
-    return { context: { sessions, store, keys, users }, close };
+    return { context: { sessions, store, keys, users, guard }, close };
   } catch (error) {
     for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => {});
     throw error;

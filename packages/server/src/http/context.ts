@@ -1,7 +1,9 @@
 import type { Clock, KeyRing, SessionService, SessionStore } from '@tessera/core';
+import type { Guard } from '@tessera/guard';
 import type { ServerConfig } from '../config/env-config.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import type { Users } from '../users/user-service.ts';
+import type { RecentRevocations } from './recent-revocations.ts';
 
 /** What every route handler can reach. Created once per app; nothing mutable per request. */
 export interface AppContext {
@@ -12,6 +14,10 @@ export interface AppContext {
   users: Users;
   metrics: ServerMetrics;
   clock: Clock;
+  /** Revocation-feed guard for `/v1/authorize` (jwt mode with Redis). */
+  guard: Guard | undefined;
+  /** Sessions revoked by this instance lately (closes the feed's delivery gap for `/v1/authorize`). */
+  revoked: RecentRevocations;
 }
 
 declare module 'fastify' {

@@ -1,4 +1,4 @@
-import { InvalidRequestError, NotFoundError, parseSessionId } from '@tessera/core';
+import { InvalidRequestError, NotFoundError, parseOpaqueToken, parseSessionId } from '@tessera/core';
 import type { FastifyRequest } from 'fastify';
 import { requireAdmin } from '../admin-auth.ts';
 import type { AppContext } from '../context.ts';
@@ -59,6 +59,9 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     responses: { 200: { description: 'Revoked (or unknown)' }, 401: problem('unauthorized') },
     errors: ['invalid_request', ...ADMIN_ERRORS],
     async handler(_request, reply, { body }) {
+      const sid =
+        parseOpaqueToken(body.token)?.sessionId ?? (await ctx.sessions.verifyAccessToken(body.token))?.sid;
+      if (sid) ctx.revoked.add([sid]);
       await ctx.sessions.revokeToken(body.token);
       ctx.metrics.revocations.inc({ kind: 'token' });
       return reply.code(200).send();
@@ -118,6 +121,7 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     errors: ADMIN_ERRORS,
     async handler(_request, reply, { params }) {
       const user = await userOrThrow(params.username);
+      ctx.revoked.add((await ctx.sessions.listSessions(user.id)).map((s) => s.id));
       const count = await ctx.sessions.revokeUserSessions(user.id);
       ctx.metrics.revocations.inc({ kind: 'user' });
       ctx.metrics.activeSessions.dec(count);
@@ -138,6 +142,7 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     async handler(_request, reply, { params }) {
       if (!parseSessionId(params.id)) throw new InvalidRequestError('Not a session id');
       if (!(await ctx.sessions.revokeSession(params.id))) throw new NotFoundError('No such session');
+      ctx.revoked.add([params.id]);
       ctx.metrics.revocations.inc({ kind: 'session' });
       ctx.metrics.activeSessions.dec();
       return reply.code(204).send();

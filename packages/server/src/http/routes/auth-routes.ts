@@ -3,6 +3,7 @@ import {
   InvalidCredentialsError,
   InvalidTokenError,
   isTesseraError,
+  parseOpaqueToken,
   RefreshTokenReusedError,
 } from '@tessera/core';
 import { normalizeUsername } from '../../users/username.ts';
@@ -92,8 +93,9 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
       'store_unavailable',
     ],
     async handler(request, reply, { body }) {
+      let token: string | undefined;
       try {
-        let token = body?.refreshToken;
+        token = body?.refreshToken;
         let fromCookie = false;
         if (token === undefined) {
           token = request.cookies[REFRESH_COOKIE];
@@ -109,6 +111,8 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
       } catch (error) {
         ctx.metrics.refreshes.inc({ outcome: outcomeOf(error) });
         if (error instanceof RefreshTokenReusedError) {
+          const reused = token === undefined ? null : parseOpaqueToken(token, 'refresh');
+          if (reused) ctx.revoked.add([reused.sessionId]);
           ctx.metrics.reuseDetections.inc();
           ctx.metrics.revocations.inc({ kind: 'session' });
           ctx.metrics.activeSessions.dec();
@@ -137,6 +141,7 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
         }
         throw error;
       }
+      ctx.revoked.add([session.id]);
       if (await ctx.sessions.revokeSession(session.id)) {
         ctx.metrics.revocations.inc({ kind: 'session' });
         ctx.metrics.activeSessions.dec();
@@ -156,6 +161,7 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
     errors: ['invalid_token', 'token_expired', 'session_revoked', 'csrf', 'store_unavailable'],
     async handler(request, reply) {
       const { session } = await authenticateRequest(request, ctx);
+      ctx.revoked.add((await ctx.sessions.listSessions(session.userId)).map((s) => s.id));
       const count = await ctx.sessions.revokeUserSessions(session.userId);
       ctx.metrics.revocations.inc({ kind: 'user' });
       ctx.metrics.activeSessions.dec(count);

@@ -1,4 +1,4 @@
-import { InvalidTokenError, NotFoundError, parseSessionId } from '@tessera/core';
+import { InvalidTokenError, NotFoundError, parseSessionId, SessionRevokedError } from '@tessera/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { checkCsrf, readCredential } from '../credentials.ts';
@@ -82,11 +82,26 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
       if (owner !== session.userId || !(await ctx.sessions.revokeSession(params.id))) {
         throw new NotFoundError('No such session');
       }
+      ctx.revoked.add([params.id]);
       ctx.metrics.revocations.inc({ kind: 'session' });
       ctx.metrics.activeSessions.dec();
       return reply.code(204).send();
     },
   });
+
+  /** Local verify + revocation set while the feed is current; else the store (one lookup). */
+  const identify = async (
+    token: string,
+  ): Promise<{ userId: string; sessionId: string; roles: readonly string[] }> => {
+    if (ctx.guard?.feedStatus()?.current) {
+      const result = await ctx.guard.authenticate(token);
+      if (!result.ok) throw result.error;
+      if (ctx.revoked.has(result.principal.sessionId)) throw new SessionRevokedError('the session has ended');
+      return result.principal;
+    }
+    const { session } = await ctx.sessions.authenticate(token);
+    return { userId: session.userId, sessionId: session.id, roles: session.roles };
+  };
 
   const answerAuthorize = async (request: FastifyRequest, reply: FastifyReply) => {
     // Forwarded unsafe requests (Envoy keeps the method) authenticated by cookie must pass
@@ -94,13 +109,13 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
     const credential = readCredential(request, ctx);
     if (!credential) throw new InvalidTokenError('No credential');
     checkCsrf(request, ctx, credential);
-    const { session } = await ctx.sessions.authenticate(credential.token);
-    request.tesseraUser = { userId: session.userId, sessionId: session.id };
+    const who = await identify(credential.token);
+    request.tesseraUser = { userId: who.userId, sessionId: who.sessionId };
     return reply
       .header('cache-control', 'no-store')
-      .header('x-user-id', session.userId)
-      .header('x-user-roles', session.roles.join(','))
-      .header('x-session-id', session.id)
+      .header('x-user-id', who.userId)
+      .header('x-user-roles', who.roles.join(','))
+      .header('x-session-id', who.sessionId)
       .code(200)
       .send();
   };
