@@ -89,6 +89,18 @@ export async function buildAuthServer(
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body (a bodyless POST that still sends Content-Type: application/json, as
+  // many fetch wrappers do) counts as no body; anything else goes to Fastify's safe parser.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT },
+    (request, body, done) => {
+      if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+      return parseJson(request, body.toString(), done);
+    },
+  );
 
   app.setErrorHandler((thrown, request, reply) => {
     const { error, unexpected } = toTesseraError(thrown);

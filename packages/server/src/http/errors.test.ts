@@ -49,6 +49,25 @@ describe('HTTP errors', () => {
       expect(problemOf(bad)).toMatchObject({ status: 400, code: 'invalid_request' });
       const empty = await t.app.inject({ method: 'POST', url: '/v1/login' });
       expect(problemOf(empty)).toMatchObject({ status: 400, code: 'invalid_request' });
+      const emptyJson = await t.app.inject({
+        method: 'POST',
+        url: '/v1/login',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(problemOf(emptyJson)).toMatchObject({ status: 400, code: 'invalid_request' });
+      const proto = await t.app.inject({
+        method: 'POST',
+        url: '/v1/login',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"__proto__":{"x":1},"username":"a","password":"b"}',
+      });
+      expect(problemOf(proto)).toMatchObject({ status: 400, code: 'invalid_request' });
+      const refreshNoBody = await t.app.inject({
+        method: 'POST',
+        url: '/v1/refresh',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(problemOf(refreshNoBody)).toMatchObject({ status: 401, code: 'invalid_token' });
     } finally {
       await t.close();
     }
