@@ -1,9 +1,7 @@
 import {
-  type AccessTokenClaims,
   connectRedis,
   createRedisClient,
   createRedisStore,
-  hashToken,
   InvalidTokenError,
   MAX_TOKEN_LENGTH,
   type RedisClient,
@@ -17,7 +15,7 @@ import { ACCESS_COOKIE, credentialFrom, type HeaderSource, SESSION_COOKIE } from
 import { RevocationFeed } from './feed/revocation-feed.ts';
 import { RevocationSet } from './feed/revocation-set.ts';
 import { createJwks, fetchAuthMetadata } from './jwt/discover.ts';
-import { verifyWithCache } from './jwt/verify-cached.ts';
+import { tokenCacheKey, type VerifiedToken, verifyAndCache } from './jwt/verify-cached.ts';
 import { ExpiringLru } from './lib/lru.ts';
 import { GuardMetrics, type GuardStats } from './metrics.ts';
 import { authenticateOpaque } from './opaque.ts';
@@ -50,7 +48,7 @@ type Decision = AuthResult | { ok: true; principal: Principal; failOpen: true };
 class TesseraGuard implements Guard {
   readonly stats: GuardStats;
   private readonly metrics = new GuardMetrics();
-  private readonly cache: ExpiringLru<AccessTokenClaims>;
+  private readonly cache: ExpiringLru<VerifiedToken>;
   private readonly set = new RevocationSet(TOLERANCE_MS);
   private readonly lastTouch = new ExpiringLru<number>(100_000);
   private readonly cookieName: string;
@@ -84,26 +82,24 @@ class TesseraGuard implements Guard {
     return credentialFrom(headers, this.cookieName);
   }
 
-  async authenticate(credential: string | undefined): Promise<AuthResult> {
+  authenticate(credential: string | undefined): Promise<AuthResult> {
     if (typeof credential !== 'string' || credential.length === 0 || credential.length > MAX_TOKEN_LENGTH) {
-      return this.decide(refuse(new InvalidTokenError('missing or malformed credential')));
+      return Promise.resolve(this.decide(refuse(new InvalidTokenError('missing or malformed credential'))));
     }
-    if (!this.isReady) {
-      try {
-        await this.ready();
-      } catch {
-        return this.decide(refuse(new StoreUnavailableError('the guard is not ready')));
+    if (this.isReady && this.options.tokenMode === 'jwt') {
+      // Hot path, synchronous: hash, cache lookup, two map lookups in the revocation set.
+      const now = this.options.clock.now();
+      const key = tokenCacheKey(credential);
+      const cached = this.cache.get(key, now);
+      if (cached !== undefined) {
+        this.stats.cacheHits += 1;
+        const decided = this.checkRevocationSet(cached, now);
+        if (decided !== undefined) return Promise.resolve(this.decide(decided));
+        return this.settle(this.checkInStore(cached, now));
       }
+      return this.settle(this.verifyThenCheck(credential, key, now));
     }
-    try {
-      const result =
-        this.options.tokenMode === 'opaque'
-          ? await authenticateOpaque(credential, this.requireStore(), this.touchPolicy())
-          : await this.authenticateJwt(credential);
-      return this.decide(result);
-    } catch {
-      return this.decide(refuse(new InvalidTokenError('the credential could not be verified')));
-    }
+    return this.settle(this.authenticateSlowly(credential));
   }
 
   feedStatus(): ReturnType<Guard['feedStatus']> {
@@ -176,11 +172,29 @@ class TesseraGuard implements Guard {
     }
   }
 
-  private async authenticateJwt(token: string): Promise<Decision> {
+  private async authenticateSlowly(credential: string): Promise<Decision> {
+    if (!this.isReady) {
+      try {
+        await this.ready();
+      } catch {
+        return refuse(new StoreUnavailableError('the guard is not ready'));
+      }
+    }
+    if (this.options.tokenMode === 'opaque') {
+      return authenticateOpaque(credential, this.requireStore(), this.touchPolicy());
+    }
     const now = this.options.clock.now();
-    const verified = await verifyWithCache(token, hashToken(token), {
+    const key = tokenCacheKey(credential);
+    const cached = this.cache.get(key, now);
+    if (cached === undefined) return this.verifyThenCheck(credential, key, now);
+    this.stats.cacheHits += 1;
+    return this.checkRevocationSet(cached, now) ?? this.checkInStore(cached, now);
+  }
+
+  private async verifyThenCheck(token: string, key: string, now: number): Promise<Decision> {
+    this.stats.cacheMisses += 1;
+    const verified = await verifyAndCache(token, key, {
       cache: this.cache,
-      stats: this.stats,
       keys: this.keys as JWTVerifyGetKey,
       issuer: this.issuer as string,
       audience: this.options.audience,
@@ -189,20 +203,37 @@ class TesseraGuard implements Guard {
     });
     if (verified === 'expired') return refuse(new TokenExpiredError('the access token has expired'));
     if (verified === 'invalid') return refuse(new InvalidTokenError('the access token is not valid'));
-    const claims = verified;
+    return this.checkRevocationSet(verified, now) ?? this.checkInStore(verified, now);
+  }
+
+  /**
+   * The decision from the local revocation set, or `undefined` when Redis must be asked: no
+   * feed (request mode), the feed is not current, or the token is suspect (issued before a
+   * reload that may have lost revocations).
+   */
+  private checkRevocationSet(token: VerifiedToken, now: number): AuthResult | undefined {
     const feed = this.feed;
-    if (feed !== undefined) {
-      if (this.set.isRevoked(claims.sid, claims.sub, claims.iat, now)) {
-        return refuse(new SessionRevokedError('the session has been revoked'));
-      }
-      const suspect = feed.suspectBefore > 0 && claims.iat <= Math.floor(feed.suspectBefore / 1000);
-      if (!suspect && feed.isCurrent(now, this.options.feedMaxLagMs)) return allow(claims);
+    if (feed === undefined) return undefined;
+    const { claims } = token;
+    if (this.set.isRevoked(claims.sid, claims.sub, claims.iat, now)) {
+      return refuse(new SessionRevokedError('the session has been revoked'));
     }
-    return this.checkInStore(claims, now);
+    const suspect = feed.suspectBefore > 0 && claims.iat <= Math.floor(feed.suspectBefore / 1000);
+    if (!suspect && feed.isCurrent(now, this.options.feedMaxLagMs)) return token.allowed;
+    return undefined;
+  }
+
+  private async settle(decision: Promise<Decision>): Promise<AuthResult> {
+    try {
+      return this.decide(await decision);
+    } catch {
+      return this.decide(refuse(new InvalidTokenError('the credential could not be verified')));
+    }
   }
 
   /** Asks Redis whether the token's session is still live; fails closed (or open, if configured). */
-  private async checkInStore(claims: AccessTokenClaims, now: number): Promise<Decision> {
+  private async checkInStore(token: VerifiedToken, now: number): Promise<Decision> {
+    const { claims } = token;
     this.stats.storeChecks += 1;
     let session: Awaited<ReturnType<SessionLookup['getSession']>>;
     try {
@@ -215,12 +246,12 @@ class TesseraGuard implements Guard {
         { event: 'tessera_guard_fail_open', userId: claims.sub, sessionId: claims.sid },
         'session store and revocation feed unavailable: request let through (TESSERA_FAIL_OPEN=true)',
       );
-      return { ok: true, principal: toPrincipal(claims), failOpen: true };
+      return { ok: true, principal: token.allowed.principal, failOpen: true };
     }
     if (session === null || session.userId !== claims.sub || session.expiresAt <= now) {
       return refuse(new SessionRevokedError('the session has been revoked'));
     }
-    return allow(claims);
+    return token.allowed;
   }
 
   private requireStore(): SessionLookup {
@@ -251,14 +282,6 @@ class TesseraGuard implements Guard {
     this.metrics.decide('allowed');
     return result;
   }
-}
-
-function toPrincipal(claims: AccessTokenClaims): Principal {
-  return { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, claims };
-}
-
-function allow(claims: AccessTokenClaims): AuthResult {
-  return { ok: true, principal: toPrincipal(claims) };
 }
 
 /**

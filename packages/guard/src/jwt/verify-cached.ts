@@ -1,11 +1,25 @@
+import { hash } from 'node:crypto';
 import { type AccessTokenClaims, type SigningAlg, verifyAccessToken } from '@tessera/core';
 import type { JWTVerifyGetKey } from 'jose';
 import type { ExpiringLru } from '../lib/lru.ts';
-import type { GuardStats } from '../metrics.ts';
+import type { Principal } from '../principal.ts';
+
+/** A verification result as cached: the claims and the (frozen) answer that lets the request through. */
+export interface VerifiedToken {
+  claims: AccessTokenClaims;
+  allowed: { readonly ok: true; readonly principal: Principal };
+}
+
+/**
+ * Cache key of a token: its SHA-256 (base64url), so no token string sits in a map.
+ * `crypto.hash` is the one-shot form (about half the cost of `createHash` per call).
+ */
+export function tokenCacheKey(token: string): string {
+  return hash('sha256', token, 'base64url');
+}
 
 export interface VerifyContext {
-  cache: ExpiringLru<AccessTokenClaims>;
-  stats: GuardStats;
+  cache: ExpiringLru<VerifiedToken>;
   keys: JWTVerifyGetKey;
   issuer: string;
   audience: string;
@@ -13,22 +27,23 @@ export interface VerifyContext {
   now: number;
 }
 
+/** Freezes what is shared across requests, so no handler can change another request's principal. */
+export function toVerifiedToken(claims: AccessTokenClaims): VerifiedToken {
+  const roles = Object.freeze([...claims.roles]);
+  const frozenClaims = Object.freeze({ ...claims, roles }) as AccessTokenClaims;
+  const principal = Object.freeze({ userId: claims.sub, sessionId: claims.sid, roles, claims: frozenClaims });
+  return { claims: frozenClaims, allowed: Object.freeze({ ok: true as const, principal }) };
+}
+
 /**
- * The token's verified claims, from the cache (a hash and a map lookup) or from one
- * `jwtVerify`. A cached result never outlives the token's `exp`. The cache holds
- * verification results only, never a revocation decision.
+ * One `jwtVerify` for a token not in the cache; a success is cached until the token's `exp`
+ * (never longer). The cache holds verification results only, never a revocation decision.
  */
-export async function verifyWithCache(
+export async function verifyAndCache(
   token: string,
   cacheKey: string,
   context: VerifyContext,
-): Promise<AccessTokenClaims | 'expired' | 'invalid'> {
-  const cached = context.cache.get(cacheKey, context.now);
-  if (cached !== undefined) {
-    context.stats.cacheHits += 1;
-    return cached;
-  }
-  context.stats.cacheMisses += 1;
+): Promise<VerifiedToken | 'expired' | 'invalid'> {
   const result = await verifyAccessToken(token, context.keys, {
     issuer: context.issuer,
     audience: context.audience,
@@ -36,7 +51,8 @@ export async function verifyWithCache(
     now: context.now,
   });
   if (!result.ok) return result.reason;
+  const verified = toVerifiedToken(result.claims);
   const expiresAt = result.claims.exp * 1000;
-  if (expiresAt > context.now) context.cache.set(cacheKey, result.claims, expiresAt);
-  return result.claims;
+  if (expiresAt > context.now) context.cache.set(cacheKey, verified, expiresAt);
+  return verified;
 }
