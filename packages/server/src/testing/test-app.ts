@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Clock, SessionStore } from '@tessera/core';
+import type { Clock, KeyRing, SessionStore } from '@tessera/core';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildAuthServer } from '../app.ts';
 import { loadConfig } from '../config/env-config.ts';
@@ -29,7 +29,7 @@ export interface TestApp {
 /** An in-process auth service with memory users, a temp data dir and captured logs. */
 export async function createTestApp(
   env: Record<string, string> = {},
-  options: { store?: SessionStore; passwordParams?: PasswordParams; clock?: Clock } = {},
+  options: { store?: SessionStore; passwordParams?: PasswordParams; clock?: Clock; keys?: KeyRing } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-server-'));
   const logs: string[] = [];
@@ -53,6 +53,7 @@ export async function createTestApp(
     passwordParams: options.passwordParams ?? TEST_PASSWORD_PARAMS,
     ...(options.store ? { store: options.store } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.keys ? { keys: options.keys } : {}),
   });
   return {
     app,
