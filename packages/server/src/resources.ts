@@ -10,7 +10,7 @@ import {
   type RedisClient,
   type SessionStore,
 } from '@tessera/core';
-import { createGuard, type Guard } from '@tessera/guard';
+import type { Guard } from '@tessera/guard';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/env-config.ts';
 import type { AppContext } from './http/context.ts';
@@ -66,13 +66,21 @@ export function openKeyRing(config: ServerConfig, clock?: Clock): Promise<KeyRin
  * local verify path without a Redis call per request while the feed is current. Started in
  * the background; until it is current, `/v1/authorize` checks the store per request.
  */
-function openForwardAuthGuard(
+async function openForwardAuthGuard(
   config: ServerConfig,
   client: RedisClient,
   keys: KeyRing,
   clock: Clock,
   logger: Logger,
-): Guard {
+): Promise<Guard | undefined> {
+  let createGuard: typeof import('@tessera/guard').createGuard;
+  try {
+    // Loaded only here: the embedded default (memory store) never needs the guard package.
+    ({ createGuard } = await import('@tessera/guard'));
+  } catch {
+    logger.warn('@tessera/guard could not be loaded; /v1/authorize checks the store per request');
+    return undefined;
+  }
   const guard = createGuard({
     redis: client,
     tokenMode: 'jwt',
@@ -113,9 +121,9 @@ export async function openResources(
       store = opened.store;
       closers.push(() => opened.store.close()); // the Redis store quits its client
       if (opened.client && config.tokenMode === 'jwt') {
-        guard = openForwardAuthGuard(config, opened.client, keys, clock, logger);
-        const started = guard;
-        closers.push(() => started.close());
+        const started = await openForwardAuthGuard(config, opened.client, keys, clock, logger);
+        if (started) closers.push(() => started.close());
+        guard = started;
       }
     }
     const sessions = createSessionService({
