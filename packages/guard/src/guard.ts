@@ -18,7 +18,7 @@ import { createJwks, fetchAuthMetadata } from './jwt/discover.ts';
 import { tokenCacheKey, type VerifiedToken, verifyAndCache } from './jwt/verify-cached.ts';
 import { ExpiringLru } from './lib/lru.ts';
 import { GuardMetrics, type GuardStats } from './metrics.ts';
-import { authenticateOpaque } from './opaque.ts';
+import { type CachedSession, lookupOpaque, type OpaqueContext, touchThrottled } from './opaque.ts';
 import { type GuardOptions, type ResolvedOptions, resolveOptions, type SessionLookup } from './options.ts';
 import type { AuthError, AuthResult, Principal } from './principal.ts';
 
@@ -51,6 +51,8 @@ class TesseraGuard implements Guard {
   private readonly cache: ExpiringLru<VerifiedToken>;
   private readonly set = new RevocationSet(TOLERANCE_MS);
   private readonly lastTouch = new ExpiringLru<number>(100_000);
+  /** Opaque mode with a feed: session lookups, keyed by the token's hash. */
+  private readonly sessions: ExpiringLru<CachedSession>;
   private readonly cookieName: string;
   private client: RedisClient | undefined;
   private ownsClient = false;
@@ -64,6 +66,7 @@ class TesseraGuard implements Guard {
   constructor(private readonly options: ResolvedOptions) {
     this.stats = this.metrics.stats;
     this.cache = new ExpiringLru(Math.floor(options.cacheSize));
+    this.sessions = new ExpiringLru(Math.floor(options.cacheSize));
     this.cookieName = options.tokenMode === 'jwt' ? ACCESS_COOKIE : SESSION_COOKIE;
     this.store = options.store;
     this.keys = options.keys;
@@ -98,6 +101,27 @@ class TesseraGuard implements Guard {
         return this.settle(this.checkInStore(cached, now));
       }
       return this.settle(this.verifyThenCheck(credential, key, now));
+    }
+    if (this.isReady && this.feed !== undefined) {
+      // Opaque mode, feed: a cached lookup, re-decided against the revocation set each time.
+      const now = this.options.clock.now();
+      const key = tokenCacheKey(credential);
+      const cached = this.sessions.get(key, now);
+      if (cached !== undefined) {
+        this.stats.cacheHits += 1;
+        if (this.set.isRevoked(cached.sessionId, cached.userId, cached.createdSec, now)) {
+          return Promise.resolve(
+            this.decide(refuse(new SessionRevokedError('the session has been revoked'))),
+          );
+        }
+        if (cached.expiresAt > now && this.feed.isCurrent(now, this.options.feedMaxLagMs)) {
+          touchThrottled(cached.sessionId, this.requireStore(), this.touchPolicy(), now);
+          return Promise.resolve(this.decide(cached.allowed));
+        }
+      } else {
+        this.stats.cacheMisses += 1;
+      }
+      return this.settle(lookupOpaque(credential, this.opaqueContext(now, key)));
     }
     return this.settle(this.authenticateSlowly(credential));
   }
@@ -149,12 +173,16 @@ class TesseraGuard implements Guard {
         ownsClient: false,
       });
     }
-    if (options.tokenMode === 'jwt' && options.revocationCheck === 'feed' && this.client !== undefined) {
+    if (options.revocationCheck === 'feed' && this.client !== undefined) {
+      const opaque = options.tokenMode === 'opaque';
       this.feed ??= new RevocationFeed({
         client: this.client,
         streamKey: revocationStreamKey(options.keyPrefix),
         set: this.set,
         clock: options.clock,
+        // Opaque revocations carry until ≈ now; remember them as long as a cached lookup lives.
+        minRetentionMs: opaque ? options.opaqueCacheMs + 1000 : 0,
+        onReload: () => this.sessions.clear(),
       });
       await this.feed.start();
     }
@@ -180,11 +208,9 @@ class TesseraGuard implements Guard {
         return refuse(new StoreUnavailableError('the guard is not ready'));
       }
     }
-    if (this.options.tokenMode === 'opaque') {
-      return authenticateOpaque(credential, this.requireStore(), this.touchPolicy());
-    }
     const now = this.options.clock.now();
     const key = tokenCacheKey(credential);
+    if (this.options.tokenMode === 'opaque') return lookupOpaque(credential, this.opaqueContext(now, key));
     const cached = this.cache.get(key, now);
     if (cached === undefined) return this.verifyThenCheck(credential, key, now);
     this.stats.cacheHits += 1;
@@ -261,13 +287,20 @@ class TesseraGuard implements Guard {
 
   private touchPolicy() {
     const idleMs = this.options.idleTimeoutMs;
-    return {
-      now: this.options.clock.now(),
-      idleMs,
-      minIntervalMs: Math.max(1, Math.floor(idleMs / 20)),
-      lastTouch: this.lastTouch,
+    return { idleMs, minIntervalMs: Math.max(1, Math.floor(idleMs / 20)), lastTouch: this.lastTouch };
+  }
+
+  private opaqueContext(now: number, key: string): OpaqueContext {
+    const context: OpaqueContext = {
+      store: this.requireStore(),
+      touch: this.touchPolicy(),
       stats: this.stats,
+      now,
     };
+    if (this.feed !== undefined) {
+      context.cache = { set: this.set, sessions: this.sessions, key, cacheMs: this.options.opaqueCacheMs };
+    }
+    return context;
   }
 
   private decide(result: Decision): AuthResult {

@@ -3,11 +3,12 @@ import { type RedisServer, startRedis } from '@tessera/testkit';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type Guard, type SessionLookup } from './index.ts';
-import { openSessionFixture, type SessionFixture } from './testing/auth-fixture.ts';
+import { openSessionFixture, type SessionFixture, waitFor } from './testing/auth-fixture.ts';
 
 let redis: RedisServer;
 let sessions: SessionFixture;
 let guard: Guard;
+let perRequest: Guard;
 const touches: string[] = [];
 const registry = new Registry();
 
@@ -31,10 +32,18 @@ beforeAll(async () => {
     env: {},
   });
   await guard.ready();
+  perRequest = createGuard({
+    tokenMode: 'opaque',
+    revocationCheck: 'request',
+    redis: { kind: 'single', url: redis.url },
+    env: {},
+  });
+  await perRequest.ready();
 });
 
 afterAll(async () => {
   await guard?.close();
+  await perRequest?.close();
   await sessions?.close();
   await redis?.stop();
 });
@@ -42,7 +51,7 @@ afterAll(async () => {
 describe('guard (opaque mode)', () => {
   it('looks the session up per request and takes roles from it', async () => {
     const { sessionId, token } = await sessions.createSession('olive', ['user', 'admin']);
-    expect(guard.feedStatus()).toBeUndefined();
+    expect(guard.feedStatus()?.current).toBe(true);
     const result = await guard.authenticate(token);
     expect(result).toMatchObject({
       ok: true,
@@ -66,8 +75,29 @@ describe('guard (opaque mode)', () => {
       expect(await guard.authenticate(bad)).toMatchObject({ ok: false, error: { code: 'invalid_token' } });
     }
     expect((await guard.authenticate(token)).ok).toBe(true);
+    expect((await perRequest.authenticate(token)).ok).toBe(true);
     await sessions.store.revokeSession(sessionId, Date.now());
-    expect((await guard.authenticate(token)).ok).toBe(false);
+    expect((await perRequest.authenticate(token)).ok).toBe(false);
+    await waitFor(async () => !(await guard.authenticate(token)).ok, 1000);
+    expect(await guard.authenticate(token)).toMatchObject({ ok: false, error: { code: 'session_revoked' } });
+  });
+
+  it('feed mode reuses a lookup (no round trip) and still refuses at once after revoke-all', async () => {
+    const { token } = await sessions.createSession('rita');
+    const checks = guard.stats.storeChecks;
+    for (let i = 0; i < 10; i++) expect((await guard.authenticate(token)).ok).toBe(true);
+    expect(guard.stats.storeChecks).toBe(checks + 1);
+    await sessions.store.revokeUserSessions('rita', Date.now());
+    await waitFor(async () => !(await guard.authenticate(token)).ok, 1000);
+    expect(await guard.authenticate(token)).toMatchObject({ ok: false, error: { code: 'session_revoked' } });
+  });
+
+  it('request mode looks the session up on every request', async () => {
+    const { token } = await sessions.createSession('sam');
+    expect(perRequest.feedStatus()).toBeUndefined();
+    const checks = perRequest.stats.storeChecks;
+    for (let i = 0; i < 3; i++) expect((await perRequest.authenticate(token)).ok).toBe(true);
+    expect(perRequest.stats.storeChecks).toBe(checks + 3);
   });
 
   it('slides the expiry at most once per idle/20 per session', async () => {
@@ -88,7 +118,7 @@ describe('guard (opaque mode)', () => {
     const text = await registry.metrics();
     expect(text).toMatch(/tessera_guard_decisions_total\{outcome="allowed"\} \d+/);
     expect(text).toMatch(/tessera_guard_decisions_total\{outcome="invalid_token"\} \d+/);
-    expect(text).toMatch(/tessera_guard_feed_lag_seconds -1/);
+    expect(text).toMatch(/tessera_guard_feed_lag_seconds \d/);
     expect(text).toMatch(/tessera_guard_store_checks_total \d+/);
   });
 });

@@ -52,8 +52,13 @@ export interface GuardOptions {
   idleTimeoutMs?: number;
   /** Redis key prefix. @default `tessera:` */
   keyPrefix?: string;
-  /** Verified tokens kept in memory. @default 10000 */
+  /** Verified tokens (jwt) or session lookups (opaque, feed mode) kept in memory. @default 10000 */
   cacheSize?: number;
+  /**
+   * Opaque mode with the feed: how long a session lookup is reused (ms). Revocations still
+   * apply at once (the revocation set is consulted on every request). @default 30000
+   */
+  opaqueCacheMs?: number;
   /** Minimum ms between two JWKS refetches for an unknown `kid`. @default 1000 */
   jwksCooldownMs?: number;
   /** prom-client registry to register the guard's metrics in. */
@@ -80,6 +85,7 @@ export interface ResolvedOptions {
   idleTimeoutMs: number;
   keyPrefix: string;
   cacheSize: number;
+  opaqueCacheMs: number;
   jwksCooldownMs: number;
   registry: Registry | undefined;
   logger: GuardLogger;
@@ -151,7 +157,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   }
   const redis = options.redis ?? redisConfigFromEnv(env);
   const store = options.store;
-  if (redis === null && (store === undefined || (tokenMode === 'jwt' && revocationCheck === 'feed'))) {
+  if (redis === null && (store === undefined || revocationCheck === 'feed')) {
     throw new TypeError(
       'TESSERA_REDIS_URL: the guard needs the shared Redis (TESSERA_REDIS_URL, TESSERA_REDIS_CLUSTER or TESSERA_REDIS_SENTINELS) to learn of revocations',
     );
@@ -189,6 +195,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     ),
     keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
     cacheSize: checkPositive(options.cacheSize ?? 10_000, 'cacheSize'),
+    opaqueCacheMs: checkPositive(options.opaqueCacheMs ?? 30_000, 'opaqueCacheMs'),
     jwksCooldownMs: checkPositive(options.jwksCooldownMs ?? 1000, 'jwksCooldownMs'),
     registry: options.registry,
     logger: options.logger ?? consoleLogger,

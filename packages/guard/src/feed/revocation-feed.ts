@@ -17,6 +17,10 @@ export interface RevocationFeedOptions {
   pageSize?: number;
   /** How often to re-check our position against the stream, while connected. @default 5000 */
   checkIntervalMs?: number;
+  /** Keep every fact at least this long after it is read (ms), whatever its `until`. @default 0 */
+  minRetentionMs?: number;
+  /** Called when the feed reloads because it may have lost entries (drop anything derived). */
+  onReload?: () => void;
 }
 
 /**
@@ -138,9 +142,13 @@ export class RevocationFeed {
     if (restarted || !(await this.catchUp())) {
       this.suspectBefore = this.options.clock.now();
       this.reloads += 1;
+      this.options.onReload?.();
       await this.reload();
     }
+    // Caught up atomically with the count: current from here, without waiting for an XREAD.
     this.lastCheckAt = this.options.clock.now();
+    this.lastReadAt = this.lastCheckAt;
+    this.connected = true;
     this.needsCheck = false;
   }
 
@@ -202,9 +210,11 @@ export class RevocationFeed {
   }
 
   private applyEntries(entries: readonly StreamEntry[]): void {
+    if (entries.length === 0) return;
+    const minKeepUntil = this.options.clock.now() + (this.options.minRetentionMs ?? 0);
     for (const [id, fields] of entries) {
       const entry = parseRevocationEntry(id, fields);
-      if (entry !== null) this.options.set.apply(entry);
+      if (entry !== null) this.options.set.apply(entry, minKeepUntil);
       if (compareStreamIds(id, this.lastId) > 0) this.lastId = id;
     }
   }

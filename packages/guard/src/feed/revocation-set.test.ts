@@ -26,6 +26,13 @@ describe('RevocationSet', () => {
     expect(set.isRevoked('u3.b', 'u3', T / 1000, T)).toBe(false);
   });
 
+  it('keeps a fact at least until minKeepUntil (opaque entries carry until ≈ now)', () => {
+    const set = new RevocationSet(10_000);
+    set.apply({ kind: 'session', id: '4-0', sessionId: 'u5.s', userId: 'u5', until: T }, T + 31_000);
+    expect(set.isRevoked('u5.s', 'u5', 0, T + 30_999)).toBe(true);
+    expect(set.isRevoked('u5.s', 'u5', 0, T + 31_000)).toBe(false);
+  });
+
   it('never weakens a fact: a later, shorter entry keeps the longer keep time and the later cutoff', () => {
     const set = new RevocationSet(0);
     set.apply({

@@ -16,8 +16,13 @@ export class RevocationSet {
     return { sessions: this.sessions.size, users: this.users.size };
   }
 
-  apply(entry: RevocationEntry): void {
-    const keepUntil = entry.until + this.toleranceMs;
+  /**
+   * Records one entry, kept until `until` + tolerance, and at least until `minKeepUntil` (ms):
+   * opaque-mode entries carry `until ≈ now` (no access token outlives them), but a guard that
+   * caches session lookups must remember them as long as a cached lookup can live.
+   */
+  apply(entry: RevocationEntry, minKeepUntil = 0): void {
+    const keepUntil = Math.max(entry.until + this.toleranceMs, minKeepUntil);
     if (entry.kind === 'session') {
       this.keepSession(entry.sessionId, keepUntil);
       return;
