@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,26 @@ describe('what a new user does: npm start, CLI, fetch', () => {
     });
     expect(after.status).toBe(401);
     expect(after.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('four CLI calls at once all land in the users file, and each user can log in at once', async () => {
+    const names = ['dave', 'erin', 'frank', 'grace'];
+    const results = await Promise.all(
+      names.map((name) => runCli(['user', 'add', name, '--password-stdin'], env, PASSWORD)),
+    );
+    for (const result of results) expect(result.code).toBe(0);
+    const file = JSON.parse(readFileSync(join(dataDir, 'users.json'), 'utf8')) as {
+      users: Array<{ username: string }>;
+    };
+    expect(file.users.map((u) => u.username)).toEqual(expect.arrayContaining(names));
+    for (const name of names) {
+      const login = await fetch(`${base}/v1/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: name, password: PASSWORD }),
+      });
+      expect(login.status).toBe(200);
+    }
   });
 
   it('CLI exit codes and messages', async () => {

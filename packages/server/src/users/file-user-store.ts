@@ -50,6 +50,10 @@ export function createFileUserStore(path: string): UserStore {
       await rm(temp, { force: true });
       throw error;
     }
+    // Make the rename itself durable (the directory entry), so a crash cannot undo it.
+    const directory = await open(dirname(path), 'r');
+    await directory.sync().catch(() => {});
+    await directory.close();
     cache = null;
   }
 
