@@ -177,6 +177,26 @@ describe('HTTP errors', () => {
     }
   });
 
+  it('opaque mode: a session unused past the idle timeout is 401 session_expired; use slides it', async () => {
+    const clock = new ManualClock(Date.now());
+    const t = await createTestApp({ TESSERA_TOKEN_MODE: 'opaque', TESSERA_IDLE_TIMEOUT: '1h' }, { clock });
+    try {
+      await t.addUser('alice', PASSWORD);
+      const a = (await t.login('alice', PASSWORD)).json();
+      const b = (await t.login('alice', PASSWORD)).json();
+      const session = (token: string) =>
+        t.app.inject({ url: '/v1/session', headers: { authorization: `Bearer ${token}` } });
+      clock.advance(40 * 60_000);
+      expect((await session(b.accessToken)).statusCode).toBe(200); // b is used: slides
+      clock.advance(40 * 60_000);
+      expect((await session(b.accessToken)).statusCode).toBe(200);
+      const expired = await session(a.accessToken);
+      expect(problemOf(expired)).toMatchObject({ status: 401, code: 'session_expired' });
+    } finally {
+      await t.close();
+    }
+  });
+
   it('503 store_unavailable with Retry-After when Redis is down; /readyz follows', async () => {
     const redis = await startRedis();
     const client = createRedisClient({ kind: 'single', url: redis.url });
