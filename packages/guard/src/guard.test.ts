@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type RedisServer, startRedis } from '@tessera/testkit';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type Guard } from './index.ts';
 import {
@@ -184,6 +185,34 @@ describe('guard (jwt mode, feed)', () => {
     } finally {
       await fresh.close();
     }
+  });
+});
+
+describe('guard set-up', () => {
+  it('uses a caller-provided ioredis client (already connecting) and leaves it open on close', async () => {
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    const own = createGuard({ authUrl: keys.url, redis: client, env: {} });
+    await own.ready();
+    const { token } = await login('ivan');
+    expect((await own.authenticate(token)).ok).toBe(true);
+    await own.close();
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
+  });
+
+  it('ready() rejects with a clean message when Redis is unreachable; authenticate answers 503, never hangs', async () => {
+    const down = createGuard({
+      authUrl: keys.url,
+      redis: { kind: 'single', url: 'redis://127.0.0.1:1' },
+      connectTimeoutMs: 300,
+      env: {},
+    });
+    await expect(down.ready()).rejects.toThrow(/^Redis is not reachable/);
+    const started = Date.now();
+    const result = await down.authenticate(await keys.sign({ sub: 'x', sid: 'x.AAAAAAAAAAAAAAAAAAAAAA' }));
+    expect(result).toMatchObject({ ok: false, error: { code: 'store_unavailable' } });
+    expect(Date.now() - started).toBeLessThan(2500);
+    await down.close();
   });
 });
 

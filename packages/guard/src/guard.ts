@@ -1,5 +1,4 @@
 import {
-  connectRedis,
   createRedisClient,
   createRedisStore,
   InvalidTokenError,
@@ -17,6 +16,7 @@ import { RevocationSet } from './feed/revocation-set.ts';
 import { createJwks, fetchAuthMetadata } from './jwt/discover.ts';
 import { tokenCacheKey, type VerifiedToken, verifyAndCache } from './jwt/verify-cached.ts';
 import { ExpiringLru } from './lib/lru.ts';
+import { waitUntilReady } from './lib/redis-ready.ts';
 import { GuardMetrics, type GuardStats } from './metrics.ts';
 import { type CachedSession, lookupOpaque, type OpaqueContext, touchThrottled } from './opaque.ts';
 import { type GuardOptions, type ResolvedOptions, resolveOptions, type SessionLookup } from './options.ts';
@@ -62,6 +62,7 @@ class TesseraGuard implements Guard {
   private issuer: string | undefined;
   private started: Promise<void> | undefined;
   private isReady = false;
+  private metricsAttached = false;
 
   constructor(private readonly options: ResolvedOptions) {
     this.stats = this.metrics.stats;
@@ -146,7 +147,8 @@ class TesseraGuard implements Guard {
 
   private async start(): Promise<void> {
     const { options } = this;
-    if (options.registry) {
+    if (options.registry && !this.metricsAttached) {
+      this.metricsAttached = true;
       await this.metrics.attach(options.registry, () => {
         const status = this.feedStatus();
         return status === undefined ? -1 : status.lagMs / 1000;
@@ -161,15 +163,15 @@ class TesseraGuard implements Guard {
       const client = this.ownsClient
         ? createRedisClient(redis as Parameters<typeof createRedisClient>[0])
         : (redis as RedisClient);
-      client.on('error', () => {});
+      if (this.ownsClient) client.on('error', () => {}); // failures surface as 503s, not as crashes
       this.client = client;
-      await connectRedis(client);
     }
+    if (this.client !== undefined) await waitUntilReady(this.client, options.connectTimeoutMs);
     if (this.store === undefined && this.client !== undefined) {
       this.store = createRedisStore({
         client: this.client,
         keyPrefix: options.keyPrefix,
-        revocationRetentionMs: 3_600_000,
+        revocationRetentionMs: 3_600_000, // unused: the guard only reads sessions, never revokes
         ownsClient: false,
       });
     }
@@ -183,6 +185,7 @@ class TesseraGuard implements Guard {
         // Opaque revocations carry until ≈ now; remember them as long as a cached lookup lives.
         minRetentionMs: opaque ? options.opaqueCacheMs + 1000 : 0,
         onReload: () => this.sessions.clear(),
+        connectTimeoutMs: options.connectTimeoutMs,
       });
       await this.feed.start();
     }
@@ -202,10 +205,17 @@ class TesseraGuard implements Guard {
 
   private async authenticateSlowly(credential: string): Promise<Decision> {
     if (!this.isReady) {
+      // Someone skipped `await guard.ready()`: start now, but never hold a request for long.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('not ready')), 2000);
+      });
       try {
-        await this.ready();
+        await Promise.race([this.ready(), late]);
       } catch {
         return refuse(new StoreUnavailableError('the guard is not ready'));
+      } finally {
+        clearTimeout(timer);
       }
     }
     const now = this.options.clock.now();

@@ -59,6 +59,8 @@ export interface GuardOptions {
    * apply at once (the revocation set is consulted on every request). @default 30000
    */
   opaqueCacheMs?: number;
+  /** How long `ready()` waits for Redis (ms). @default 5000 */
+  connectTimeoutMs?: number;
   /** Minimum ms between two JWKS refetches for an unknown `kid`. @default 1000 */
   jwksCooldownMs?: number;
   /** prom-client registry to register the guard's metrics in. */
@@ -86,6 +88,7 @@ export interface ResolvedOptions {
   keyPrefix: string;
   cacheSize: number;
   opaqueCacheMs: number;
+  connectTimeoutMs: number;
   jwksCooldownMs: number;
   registry: Registry | undefined;
   logger: GuardLogger;
@@ -196,6 +199,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
     cacheSize: checkPositive(options.cacheSize ?? 10_000, 'cacheSize'),
     opaqueCacheMs: checkPositive(options.opaqueCacheMs ?? 30_000, 'opaqueCacheMs'),
+    connectTimeoutMs: checkPositive(options.connectTimeoutMs ?? 5000, 'connectTimeoutMs'),
     jwksCooldownMs: checkPositive(options.jwksCooldownMs ?? 1000, 'jwksCooldownMs'),
     registry: options.registry,
     logger: options.logger ?? consoleLogger,

@@ -1,5 +1,6 @@
-import { type Clock, connectRedis, parseRevocationEntry, type RedisClient } from '@tessera/core';
+import { type Clock, parseRevocationEntry, type RedisClient } from '@tessera/core';
 import { Cluster } from 'ioredis';
+import { waitUntilReady } from '../lib/redis-ready.ts';
 import type { RevocationSet } from './revocation-set.ts';
 import { compareStreamIds, readEntriesAdded } from './stream-ids.ts';
 
@@ -21,6 +22,8 @@ export interface RevocationFeedOptions {
   minRetentionMs?: number;
   /** Called when the feed reloads because it may have lost entries (drop anything derived). */
   onReload?: () => void;
+  /** How long `start()` waits for its connection (ms). @default 5000 */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -81,7 +84,7 @@ export class RevocationFeed {
 
   /** Loads the stream from its start, then keeps reading in the background. */
   async start(): Promise<void> {
-    await connectRedis(this.connection);
+    await waitUntilReady(this.connection, this.options.connectTimeoutMs);
     this.runId = await this.readRunId();
     await this.reload();
     this.needsCheck = false;
