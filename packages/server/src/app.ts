@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import { type Clock, systemClock } from '@tessera/core';
@@ -72,6 +72,7 @@ export async function buildAuthServer(
     clock,
     metrics: createServerMetrics(countSessions),
     revoked: createRecentRevocations(clock),
+    localAdminToken: randomBytes(32).toString('base64url'),
     ...resources.context,
   };
 

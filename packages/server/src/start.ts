@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type AuthServerOptions, buildAuthServer } from './app.ts';
 import type { ServerConfig } from './config/env-config.ts';
+import { CONTROL_SOCKET, startControlSocket } from './control-socket.ts';
 
 export interface RunningAuthServer {
   app: FastifyInstance;
@@ -24,7 +26,22 @@ export async function startAuthServer(
   const app = await buildAuthServer(config, options);
   try {
     const url = await app.listen({ host: config.host, port: config.port });
-    return { app, url, close: () => app.close() };
+    // Sessions in this process's memory: let the local CLI reach them through a Unix socket.
+    const control = config.redis
+      ? null
+      : await startControlSocket(
+          app,
+          join(config.dataDir, CONTROL_SOCKET),
+          app.tessera.localAdminToken,
+        ).catch(() => null);
+    return {
+      app,
+      url,
+      close: async () => {
+        await control?.close();
+        await app.close();
+      },
+    };
   } catch (error) {
     await app.close();
     throw error;

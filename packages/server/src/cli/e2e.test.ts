@@ -72,6 +72,10 @@ describe('what a new user does: npm start, CLI, fetch', () => {
     expect(listed.code).toBe(0);
     expect(listed.stdout.trim().split('\n')).toHaveLength(1);
     expect(listed.stdout).toContain(tokens.session.id);
+    // no admin token: through the service's control socket in the data dir
+    const local = await runCli(['sessions', 'list', '--user', 'alice'], { ...env, TESSERA_ADMIN_TOKEN: '' });
+    expect(local.code).toBe(0);
+    expect(local.stdout).toContain(tokens.session.id);
 
     const refresh = await fetch(`${base}/v1/refresh`, {
       method: 'POST',
@@ -127,13 +131,16 @@ describe('what a new user does: npm start, CLI, fetch', () => {
     });
     expect(badEnv.code).toBe(1);
     expect(badEnv.stderr.trim()).toMatch(/^tessera: TESSERA_ACCESS_TTL: expected/);
-    const noAdmin = await runCli(['sessions', 'list', '--user', 'alice'], {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'tessera-e2e-other-'));
+    const noService = await runCli(['sessions', 'list', '--user', 'alice'], {
       ...env,
       TESSERA_ADMIN_TOKEN: '',
+      TESSERA_DATA_DIR: elsewhere,
     });
-    expect(noAdmin.code).toBe(1);
-    expect(noAdmin.stderr.trim().split('\n')).toHaveLength(1);
-    expect(noAdmin.stderr).toContain('TESSERA_ADMIN_TOKEN');
+    rmSync(elsewhere, { recursive: true, force: true });
+    expect(noService.code).toBe(1);
+    expect(noService.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noService.stderr).toContain('TESSERA_ADMIN_TOKEN');
   });
 
   it('sessions revoke (one and --user) through the admin API', async () => {

@@ -1,5 +1,8 @@
+import { request } from 'node:http';
+import { join } from 'node:path';
 import type { SessionRecord } from '@tessera/core';
 import { loadConfig, type ServerConfig } from '../config/env-config.ts';
+import { CONTROL_SOCKET } from '../control-socket.ts';
 import { openSessionStore } from '../resources.ts';
 import { openUserStore } from '../users/user-service.ts';
 import { normalizeUsername } from '../users/username.ts';
@@ -28,31 +31,75 @@ function fromRecord(r: SessionRecord): SessionLine {
   return { ...r, createdAt: iso(r.createdAt), lastSeenAt: iso(r.lastSeenAt), expiresAt: iso(r.expiresAt) };
 }
 
-/** Calls the running service's admin API (the in-memory store lives only inside it). */
-async function callAdmin(config: ServerConfig, method: string, path: string): Promise<Response> {
-  if (!config.adminToken) {
-    throw new CliError(
-      `the sessions live in the running service's memory: set TESSERA_ADMIN_TOKEN (and TESSERA_AUTH_URL, now ${config.authUrl}) to reach its admin API, or TESSERA_REDIS_URL to read Redis directly`,
-    );
-  }
-  let response: Response;
+/** An answer from the running service: status and JSON body. */
+interface AdminAnswer {
+  status: number;
+  json(): unknown;
+}
+
+/** Sends one request over the service's local control socket (Unix socket in the data dir). */
+function requestOverSocket(socketPath: string, method: string, path: string): Promise<AdminAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: () => JSON.parse(text) as unknown }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function requestOverHttp(
+  config: ServerConfig,
+  adminToken: string,
+  method: string,
+  path: string,
+): Promise<AdminAnswer> {
   try {
-    response = await fetch(`${config.authUrl}${path}`, {
+    const response = await fetch(`${config.authUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${config.adminToken}` },
+      headers: { authorization: `Bearer ${adminToken}` },
       signal: AbortSignal.timeout(5000),
     });
+    const text = await response.text();
+    return { status: response.status, json: () => JSON.parse(text) as unknown };
   } catch {
     throw new CliError(
       `cannot reach the auth service at ${config.authUrl} (is it running? set TESSERA_AUTH_URL)`,
     );
   }
-  if (response.status === 404 && path.includes('/users/'))
+}
+
+/**
+ * Calls the running service's admin API (the in-memory store lives only inside it): over its
+ * local control socket in the data dir when TESSERA_ADMIN_TOKEN is not set, else over HTTP.
+ */
+async function callAdmin(config: ServerConfig, method: string, path: string): Promise<AdminAnswer> {
+  let answer: AdminAnswer;
+  if (config.adminToken) {
+    answer = await requestOverHttp(config, config.adminToken, method, path);
+  } else {
+    const socketPath = join(config.dataDir, CONTROL_SOCKET);
+    try {
+      answer = await requestOverSocket(socketPath, method, path);
+    } catch {
+      throw new CliError(
+        `no running service found at ${socketPath}: the sessions live in the service's memory, so start it with this TESSERA_DATA_DIR, or set TESSERA_ADMIN_TOKEN and TESSERA_AUTH_URL to reach it over HTTP, or TESSERA_REDIS_URL to read Redis directly`,
+      );
+    }
+  }
+  if (answer.status === 404 && path.includes('/users/'))
     throw new CliError('no such user (or the admin API is off)');
-  if (response.status === 404) throw new CliError('no such session (or the admin API is off)');
-  if (response.status === 401) throw new CliError('the auth service refused TESSERA_ADMIN_TOKEN');
-  if (!response.ok) throw new CliError(`the auth service answered ${response.status}`);
-  return response;
+  if (answer.status === 404) throw new CliError('no such session (or the admin API is off)');
+  if (answer.status === 401) throw new CliError('the auth service refused TESSERA_ADMIN_TOKEN');
+  if (answer.status < 200 || answer.status >= 300)
+    throw new CliError(`the auth service answered ${answer.status}`);
+  return answer;
 }
 
 async function withRedis<T>(
@@ -94,7 +141,7 @@ export async function runSessionsList(username: string): Promise<void> {
       'GET',
       `/v1/admin/users/${encodeURIComponent(username)}/sessions`,
     );
-    const body = (await response.json()) as { sessions: SessionLine[] };
+    const body = response.json() as { sessions: SessionLine[] };
     return printSessions(body.sessions, username);
   }
   const userId = await resolveUserId(config, username);

@@ -18,6 +18,8 @@ export interface AppContext {
   guard: Guard | undefined;
   /** Sessions revoked by this instance lately (closes the feed's delivery gap for `/v1/authorize`). */
   revoked: RecentRevocations;
+  /** Random per-process admin credential, only handed to the local control socket. */
+  localAdminToken: string;
 }
 
 declare module 'fastify' {
