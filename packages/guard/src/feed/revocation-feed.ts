@@ -51,7 +51,10 @@ export class RevocationFeed {
   private accounted: number | undefined;
   private runId: string | undefined;
   private connected = false;
+  /** A disconnect or error happened: the feed is not trusted until its position is checked. */
   private needsCheck = true;
+  /** A routine check is due (the feed stays trusted while it runs). */
+  private checkDue = false;
   private closed = false;
   private lastCheckAt = 0;
   private lastPruneAt = 0;
@@ -108,7 +111,7 @@ export class RevocationFeed {
   private async run(): Promise<void> {
     while (!this.closed) {
       try {
-        if (this.needsCheck) await this.checkPosition();
+        if (this.needsCheck || this.checkDue) await this.checkPosition();
         const reply = (await this.connection.xread(
           'COUNT',
           1000,
@@ -126,7 +129,7 @@ export class RevocationFeed {
           this.connected = true;
           this.lastReadAt = now;
         }
-        if (now - this.lastCheckAt >= this.checkIntervalMs) this.needsCheck = true;
+        if (now - this.lastCheckAt >= this.checkIntervalMs) this.checkDue = true;
         if (now - this.lastPruneAt >= 1000) {
           this.options.set.prune(now);
           this.lastPruneAt = now;
@@ -139,10 +142,12 @@ export class RevocationFeed {
   }
 
   private async checkPosition(): Promise<void> {
+    const routine = !this.needsCheck;
     const runId = await this.readRunId();
     const restarted = runId !== this.runId;
     this.runId = runId;
-    if (restarted || !(await this.catchUp())) {
+    if (restarted || !(await this.catchUp(routine))) {
+      this.needsCheck = true;
       this.suspectBefore = this.options.clock.now();
       this.reloads += 1;
       this.options.onReload?.();
@@ -153,6 +158,7 @@ export class RevocationFeed {
     this.lastReadAt = this.lastCheckAt;
     this.connected = true;
     this.needsCheck = false;
+    this.checkDue = false;
   }
 
   /** Reads every entry from the stream's start; then counts where that leaves us. */
@@ -177,8 +183,13 @@ export class RevocationFeed {
   /**
    * Atomically reads `entries-added` and the entries after our position, applies those, and
    * returns `false` when the count shows entries we never saw were removed.
+   *
+   * `routine` (connected and current since the last check): a stream that vanished then
+   * expired by its TTL, which every append resets to the retention (≥ the longest access
+   * token): any entry we could have missed was appended at least that long ago, so no token
+   * it concerns is still valid. After a disconnect a vanished stream counts as lost.
    */
-  private async catchUp(): Promise<boolean> {
+  private async catchUp(routine = false): Promise<boolean> {
     for (;;) {
       const start = this.lastId === '0' ? '-' : `(${this.lastId}`;
       const replies = await this.connection
@@ -197,7 +208,9 @@ export class RevocationFeed {
         if (this.accounted !== undefined) this.accounted += page.length;
         continue;
       }
-      const consistent = this.accounted === undefined || added - page.length === this.accounted;
+      const vanishedQuietly = routine && infoError !== null && page.length === 0;
+      const consistent =
+        this.accounted === undefined || vanishedQuietly || added - page.length === this.accounted;
       if (!consistent) return false;
       this.applyEntries(page);
       this.accounted = added;
