@@ -81,6 +81,12 @@ describe('cookie transfer and CSRF (jwt mode)', () => {
     expect(cleared.find((c) => c.startsWith('tessera_refresh='))).toMatch(/Path=\/v1\/refresh/);
   });
 
+  it('a logout without a live access cookie still clears the cookies', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/v1/logout', headers: { 'x-tessera-csrf': '1' } });
+    expect(res.statusCode).toBe(401);
+    expect(cookiesOf(res).find((c) => c.startsWith('tessera_refresh='))).toMatch(/Max-Age=0/);
+  });
+
   it('refresh from the refresh cookie answers with new cookies (header CSRF)', async () => {
     const login = await t.login('alice', PASSWORD, COOKIE_LOGIN);
     const cookies = { tessera_refresh: cookieValue(login, 'tessera_refresh') ?? '' };

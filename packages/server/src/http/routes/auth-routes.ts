@@ -12,7 +12,6 @@ import {
   checkCsrf,
   clearCredentialCookies,
   REFRESH_COOKIE,
-  readCredential,
   wantsCookies,
 } from '../credentials.ts';
 import { enforceLoginRateLimit } from '../login-rate-limit.ts';
@@ -135,8 +134,9 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
       try {
         ({ session } = await authenticateRequest(request, ctx));
       } catch (error) {
-        // A dead cookie is cleared anyway, so the browser stops sending it.
-        if (readCredential(request, ctx)?.source === 'cookie' && !(error instanceof CsrfError)) {
+        // A failed logout still clears the cookies (an expired access cookie is not even sent,
+        // but the refresh cookie must go), unless the request is a refused cross-site one.
+        if (!(error instanceof CsrfError) && request.headers.authorization === undefined) {
           clearCredentialCookies(reply, ctx);
         }
         throw error;
