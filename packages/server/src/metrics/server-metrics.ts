@@ -7,7 +7,8 @@ export interface ServerMetrics {
   refreshes: Counter<'outcome'>;
   reuseDetections: Counter;
   revocations: Counter<'kind'>;
-  activeSessions: Gauge;
+  /** Sessions opened/ended through this instance (feeds the gauge when the store cannot count). */
+  activeSessions: { inc(count?: number): void; dec(count?: number): void };
   requestDuration: Histogram<'method' | 'route' | 'status'>;
   storeErrors: Counter;
 }
@@ -19,18 +20,27 @@ export interface ServerMetrics {
 export function createServerMetrics(countActiveSessions?: () => Promise<number>): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
-  const activeSessions = new Gauge({
+  let local = 0;
+  new Gauge({
     name: 'tessera_active_sessions',
-    help: 'Live sessions (store-wide when the store can count them, else created minus ended here)',
+    help: 'Live sessions (store-wide with the in-memory store; with Redis: opened minus ended through this instance, at least 0)',
     registers: [registry],
-    ...(countActiveSessions
-      ? {
-          async collect(this: Gauge) {
-            this.set(await countActiveSessions().catch(() => Number.NaN));
-          },
-        }
-      : {}),
+    async collect(this: Gauge) {
+      this.set(
+        countActiveSessions
+          ? await countActiveSessions().catch(() => Math.max(0, local))
+          : Math.max(0, local),
+      );
+    },
   });
+  const activeSessions = {
+    inc: (count = 1) => {
+      local += count;
+    },
+    dec: (count = 1) => {
+      local -= count;
+    },
+  };
   return {
     registry,
     logins: new Counter({

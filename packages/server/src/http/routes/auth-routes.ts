@@ -8,12 +8,7 @@ import {
 } from '@tessera/core';
 import { normalizeUsername } from '../../users/username.ts';
 import type { AppContext } from '../context.ts';
-import {
-  checkCsrf,
-  clearCredentialCookies,
-  REFRESH_COOKIE,
-  wantsCookies,
-} from '../credentials.ts';
+import { checkCsrf, clearCredentialCookies, REFRESH_COOKIE, wantsCookies } from '../credentials.ts';
 import { enforceLoginRateLimit } from '../login-rate-limit.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
 import { LoginBody, Problem, RefreshBody, TokenResponse } from '../schemas.ts';
