@@ -1,18 +1,47 @@
+import { connectRedis, createRedisClient, createRedisStore, type SessionStore } from '@tessera/core';
+import { type RedisServer, startRedis } from '@tessera/testkit';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../testing/test-app.ts';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+async function redisStore(): Promise<SessionStore> {
+  const client = createRedisClient({ kind: 'single', url: redis.url });
+  await connectRedis(client);
+  return createRedisStore({
+    client,
+    keyPrefix: `a${Math.random().toString(36).slice(2, 8)}:`,
+    revocationRetentionMs: 700_000,
+  });
+}
 
 const PASSWORD = 'correct horse battery';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
-describe.each(['jwt', 'opaque'] as const)('admin API, discovery and operations (%s mode)', (mode) => {
+describe.each([
+  ['jwt', 'memory'],
+  ['jwt', 'redis'],
+  ['opaque', 'memory'],
+  ['opaque', 'redis'],
+] as const)('admin API, discovery and operations (%s mode, %s store)', (mode, storeKind) => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await createTestApp({ TESSERA_TOKEN_MODE: mode });
+    const store = storeKind === 'redis' ? await redisStore() : undefined;
+    t = await createTestApp({ TESSERA_TOKEN_MODE: mode }, store ? { store } : {});
     await t.addUser('alice', PASSWORD, ['admin']);
+    return async () => {
+      await t.close();
+      await store?.close();
+    };
   });
-  afterEach(() => t.close());
 
   it('introspects (RFC 7662) and revokes (RFC 7009) with the admin bearer only', async () => {
     const tokens = (await t.login('alice', PASSWORD)).json();
