@@ -1,7 +1,8 @@
 import { readCookie } from './lib/cookies.ts';
 
-/** Header bags the adapters hand over: Node's `IncomingHttpHeaders` or a WHATWG `Headers`. */
-export type HeaderSource = Headers | Record<string, string | string[] | undefined>;
+import type { HeaderSource } from './types.ts';
+
+export type { HeaderSource };
 
 /** Longest `Authorization` or `Cookie` header looked at; longer ones are treated as no credential. */
 export const MAX_CREDENTIAL_HEADER_LENGTH = 16 * 1024;

@@ -1,5 +1,4 @@
 import {
-  createRedisClient,
   createRedisStore,
   InvalidTokenError,
   MAX_TOKEN_LENGTH,
@@ -10,17 +9,18 @@ import {
   TokenExpiredError,
 } from '@tessera/core';
 import type { JWTVerifyGetKey } from 'jose';
-import { ACCESS_COOKIE, credentialFrom, type HeaderSource, SESSION_COOKIE } from './credential.ts';
+import { ACCESS_COOKIE, credentialFrom, SESSION_COOKIE } from './credential.ts';
 import { RevocationFeed } from './feed/revocation-feed.ts';
 import { RevocationSet } from './feed/revocation-set.ts';
-import { createJwks, fetchAuthMetadata } from './jwt/discover.ts';
+import { checkSessionInStore } from './jwt/check-session.ts';
+import { discoverVerification } from './jwt/discover.ts';
 import { tokenCacheKey, type VerifiedToken, verifyAndCache } from './jwt/verify-cached.ts';
 import { ExpiringLru } from './lib/lru.ts';
-import { waitUntilReady } from './lib/redis-ready.ts';
+import { openClient, waitUntilReady } from './lib/redis-ready.ts';
 import { GuardMetrics, type GuardStats } from './metrics.ts';
 import { type CachedSession, lookupOpaque, type OpaqueContext, touchThrottled } from './opaque.ts';
 import { type GuardOptions, type ResolvedOptions, resolveOptions, type SessionLookup } from './options.ts';
-import type { AuthError, AuthResult, Principal } from './principal.ts';
+import type { AuthError, AuthResult, Decision, FeedStatus, HeaderSource } from './types.ts';
 
 /** Clock tolerance (ms) added to every revocation's keep time; matches token verification. */
 const TOLERANCE_MS = 10_000;
@@ -35,15 +35,12 @@ export interface Guard {
   credentialFrom(headers: HeaderSource): string | undefined;
   /** Counters (decisions, cache, fail-open, store checks). */
   readonly stats: GuardStats;
-  /** Feed state, for health endpoints and tests; `undefined` without a feed. */
-  feedStatus(): { current: boolean; lastId: string; lagMs: number; reloads: number } | undefined;
+  /** Feed state; `undefined` without a feed (request mode). */
+  feedStatus(): FeedStatus | undefined;
   close(): Promise<void>;
 }
 
 const refuse = (error: AuthError): AuthResult => ({ ok: false, error });
-
-/** An {@link AuthResult}, or a pass granted only because fail-open is on (counted apart). */
-type Decision = AuthResult | { ok: true; principal: Principal; failOpen: true };
 
 class TesseraGuard implements Guard {
   readonly stats: GuardStats;
@@ -127,7 +124,7 @@ class TesseraGuard implements Guard {
     return this.settle(this.authenticateSlowly(credential));
   }
 
-  feedStatus(): ReturnType<Guard['feedStatus']> {
+  feedStatus(): FeedStatus | undefined {
     const feed = this.feed;
     if (feed === undefined) return undefined;
     const now = this.options.clock.now();
@@ -155,16 +152,15 @@ class TesseraGuard implements Guard {
       });
     }
     if (options.tokenMode === 'jwt' && (this.keys === undefined || this.issuer === undefined)) {
-      await this.discover(options.authUrl as string);
+      const known = { issuer: this.issuer, keys: this.keys };
+      ({ issuer: this.issuer, keys: this.keys } = await discoverVerification(
+        options.authUrl as string,
+        known,
+        options.jwksCooldownMs,
+      ));
     }
     if (this.client === undefined && options.redis !== null) {
-      const redis = options.redis;
-      this.ownsClient = 'kind' in redis && typeof redis.kind === 'string';
-      const client = this.ownsClient
-        ? createRedisClient(redis as Parameters<typeof createRedisClient>[0])
-        : (redis as RedisClient);
-      if (this.ownsClient) client.on('error', () => {}); // failures surface as 503s, not as crashes
-      this.client = client;
+      ({ client: this.client, owned: this.ownsClient } = openClient(options.redis));
     }
     if (this.client !== undefined) await waitUntilReady(this.client, options.connectTimeoutMs);
     if (this.store === undefined && this.client !== undefined) {
@@ -190,17 +186,6 @@ class TesseraGuard implements Guard {
       await this.feed.start();
     }
     this.isReady = true;
-  }
-
-  private async discover(authUrl: string): Promise<void> {
-    try {
-      const metadata = await fetchAuthMetadata(authUrl);
-      this.issuer ??= metadata.issuer;
-      this.keys ??= createJwks(metadata.jwksUri, this.options.jwksCooldownMs);
-    } catch (error) {
-      if (this.issuer === undefined) throw error;
-      this.keys ??= createJwks(`${authUrl}/.well-known/jwks.json`, this.options.jwksCooldownMs);
-    }
   }
 
   private async authenticateSlowly(credential: string): Promise<Decision> {
@@ -267,27 +252,15 @@ class TesseraGuard implements Guard {
     }
   }
 
-  /** Asks Redis whether the token's session is still live; fails closed (or open, if configured). */
-  private async checkInStore(token: VerifiedToken, now: number): Promise<Decision> {
-    const { claims } = token;
-    this.stats.storeChecks += 1;
-    let session: Awaited<ReturnType<SessionLookup['getSession']>>;
-    try {
-      session = await this.requireStore().getSession(claims.sid);
-    } catch {
-      if (!this.options.failOpen)
-        return refuse(new StoreUnavailableError('the session store is unavailable'));
-      this.stats.failOpen += 1;
-      this.options.logger.warn(
-        { event: 'tessera_guard_fail_open', userId: claims.sub, sessionId: claims.sid },
-        'session store and revocation feed unavailable: request let through (TESSERA_FAIL_OPEN=true)',
-      );
-      return { ok: true, principal: token.allowed.principal, failOpen: true };
-    }
-    if (session === null || session.userId !== claims.sub || session.expiresAt <= now) {
-      return refuse(new SessionRevokedError('the session has been revoked'));
-    }
-    return token.allowed;
+  private checkInStore(token: VerifiedToken, now: number): Promise<Decision> {
+    const { failOpen, logger } = this.options;
+    return checkSessionInStore(token, {
+      store: this.requireStore(),
+      stats: this.stats,
+      failOpen,
+      logger,
+      now,
+    });
   }
 
   private requireStore(): SessionLookup {

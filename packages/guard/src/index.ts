@@ -9,5 +9,5 @@ export { createGuard, type Guard } from './guard.ts';
 export { type ProblemResponse, toProblemResponse } from './lib/problem-response.ts';
 export type { DecisionOutcome, GuardStats } from './metrics.ts';
 export type { GuardLogger, GuardOptions, SessionLookup } from './options.ts';
-export type { AuthError, AuthResult, GuardError, Principal } from './principal.ts';
 export { checkRole } from './roles.ts';
+export type { AuthError, AuthResult, FeedStatus, GuardError, Principal } from './types.ts';

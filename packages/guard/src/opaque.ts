@@ -11,7 +11,7 @@ import type { RevocationSet } from './feed/revocation-set.ts';
 import type { ExpiringLru } from './lib/lru.ts';
 import type { GuardStats } from './metrics.ts';
 import type { SessionLookup } from './options.ts';
-import type { AuthResult, Principal } from './principal.ts';
+import type { AuthResult, Principal } from './types.ts';
 
 export interface TouchPolicy {
   idleMs: number;

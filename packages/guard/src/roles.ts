@@ -1,5 +1,5 @@
 import { InsufficientRoleError } from '@tessera/core';
-import type { Principal } from './principal.ts';
+import type { Principal } from './types.ts';
 
 /** Validates a role list for `requireRole` once, at setup. */
 export function checkRoleList(roles: readonly string[]): readonly string[] {

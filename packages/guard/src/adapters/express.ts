@@ -1,8 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Guard } from '../guard.ts';
 import { toProblemResponse } from '../lib/problem-response.ts';
-import type { GuardError, Principal } from '../principal.ts';
 import { checkRole, checkRoleList } from '../roles.ts';
+import type { GuardError, Principal } from '../types.ts';
 
 declare global {
   namespace Express {

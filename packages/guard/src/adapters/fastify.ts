@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHook
 import fp from 'fastify-plugin';
 import type { Guard } from '../guard.ts';
 import { toProblemResponse } from '../lib/problem-response.ts';
-import type { GuardError, Principal } from '../principal.ts';
 import { checkRole, checkRoleList } from '../roles.ts';
+import type { GuardError, Principal } from '../types.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

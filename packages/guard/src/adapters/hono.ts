@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Guard } from '../guard.ts';
 import { toProblemResponse } from '../lib/problem-response.ts';
-import type { GuardError, Principal } from '../principal.ts';
 import { checkRole, checkRoleList } from '../roles.ts';
+import type { GuardError, Principal } from '../types.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Guard } from '../guard.ts';
 import { toProblemResponse } from '../lib/problem-response.ts';
-import type { GuardError, Principal } from '../principal.ts';
 import { checkRole, checkRoleList } from '../roles.ts';
+import type { GuardError, Principal } from '../types.ts';
 
 /** Writes a refusal (problem+json, `WWW-Authenticate` / `Retry-After`) and ends the response. */
 export function sendProblem(res: ServerResponse, error: GuardError): void {

@@ -58,3 +58,28 @@ export function createJwks(jwksUri: string, cooldownMs: number): JWTVerifyGetKey
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Completes what the options left open: the expected issuer (from the metadata) and the key
+ * resolver (the metadata's `jwks_uri`). Without metadata, a configured issuer still works
+ * with `<authUrl>/.well-known/jwks.json`.
+ */
+export async function discoverVerification(
+  authUrl: string,
+  known: { issuer: string | undefined; keys: JWTVerifyGetKey | undefined },
+  cooldownMs: number,
+): Promise<{ issuer: string; keys: JWTVerifyGetKey }> {
+  try {
+    const metadata = await fetchAuthMetadata(authUrl);
+    return {
+      issuer: known.issuer ?? metadata.issuer,
+      keys: known.keys ?? createJwks(metadata.jwksUri, cooldownMs),
+    };
+  } catch (error) {
+    if (known.issuer === undefined) throw error;
+    return {
+      issuer: known.issuer,
+      keys: known.keys ?? createJwks(`${authUrl}/.well-known/jwks.json`, cooldownMs),
+    };
+  }
+}

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { type AccessTokenClaims, type SigningAlg, verifyAccessToken } from '@tessera/core';
 import type { JWTVerifyGetKey } from 'jose';
 import type { ExpiringLru } from '../lib/lru.ts';
-import type { Principal } from '../principal.ts';
+import type { Principal } from '../types.ts';
 
 /** A verification result as cached: the claims and the (frozen) answer that lets the request through. */
 export interface VerifiedToken {

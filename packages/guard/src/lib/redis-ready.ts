@@ -1,4 +1,4 @@
-import type { RedisClient } from '@tessera/core';
+import { createRedisClient, type RedisClient, type RedisConnectionConfig } from '@tessera/core';
 
 /**
  * Waits until `client` is ready: connects a lazy client (`status === 'wait'`), otherwise waits
@@ -23,4 +23,16 @@ export async function waitUntilReady(client: RedisClient, timeoutMs = 5000): Pro
     clearTimeout(timer);
     if (onReady) client.off('ready', onReady);
   }
+}
+
+/** The caller's client (left open on close), or a new fail-fast one the guard owns. */
+export function openClient(redis: RedisClient | RedisConnectionConfig): {
+  client: RedisClient;
+  owned: boolean;
+} {
+  if (!('kind' in redis && typeof redis.kind === 'string'))
+    return { client: redis as RedisClient, owned: false };
+  const client = createRedisClient(redis as RedisConnectionConfig);
+  client.on('error', () => {}); // failures surface as 503s, not as crashes
+  return { client, owned: true };
 }
