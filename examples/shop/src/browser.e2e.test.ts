@@ -1,0 +1,155 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RedisServer, startRedis } from '@tessera/testkit';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, ROOT } from './testing/processes.ts';
+import { type ShopStack, startShopStack } from './testing/shop-stack.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path));
+const missing = [!existsSync(CHROMIUM) && 'chromium', !NGINX && 'nginx'].filter(Boolean);
+if (missing.length > 0) {
+  console.warn(
+    `browser.e2e: ${missing.join(' and ')} not installed (apt-get install chromium nginx); skipping`,
+  );
+}
+
+describe.skipIf(missing.length > 0)(
+  'the shop page in a real browser (cookie transfer, CSRF, global logout)',
+  () => {
+    let redis: RedisServer;
+    let stack: ShopStack;
+    let nginx: ChildProcess;
+    let prefix: string;
+    let origin: string;
+    let browser: Browser;
+    let page: Page;
+
+    beforeAll(async () => {
+      redis = await startRedis();
+      stack = await startShopStack({ mode: 'jwt', redisUrl: redis.url });
+      const port = await freePort();
+      origin = `http://127.0.0.1:${port}`;
+      prefix = mkdtempSync(join(tmpdir(), 'tessera-web-'));
+      mkdirSync(join(prefix, 'tmp'));
+      const host = (url: string) => new URL(url).host;
+      writeFileSync(
+        join(prefix, 'nginx.conf'),
+        readFileSync(join(ROOT, 'examples/shop/gateway/single-origin.conf.template'), 'utf8')
+          .replaceAll('__LISTEN__', String(port))
+          .replaceAll('__WEB__', join(ROOT, 'examples/shop/web'))
+          .replaceAll('__AUTH__', host(stack.authUrl))
+          .replaceAll('__ORDERS__', host(stack.services.orders.url))
+          .replaceAll('__PROFILE__', host(stack.services.profile.url)),
+      );
+      nginx = spawn(
+        NGINX as string,
+        ['-p', prefix, '-c', 'nginx.conf', '-g', `daemon off; pid ${join(prefix, 'nginx.pid')};`],
+        {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--no-sandbox',
+          '--headless',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      });
+      page = await browser.newPage();
+      for (let i = 0; i < 100; i++) {
+        try {
+          if ((await fetch(origin)).ok) break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }, 60_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      if (nginx && nginx.exitCode === null) {
+        const exited = new Promise((r) => nginx.once('exit', r));
+        nginx.kill('SIGQUIT');
+        await exited;
+      }
+      await stack?.stop();
+      await redis?.stop();
+      if (prefix) rmSync(prefix, { recursive: true, force: true });
+    });
+
+    async function click(id: string): Promise<{ status: string; text: string }> {
+      await page.evaluate(() => {
+        const out = document.getElementById('out') as HTMLElement;
+        out.dataset.status = '';
+      });
+      await page.click(`#${id}`);
+      await page.waitForFunction(() => (document.getElementById('out') as HTMLElement).dataset.status !== '');
+      return page.evaluate(() => {
+        const out = document.getElementById('out') as HTMLElement;
+        return { status: out.dataset.status ?? '', text: out.textContent ?? '' };
+      });
+    }
+
+    it('logs in with HttpOnly cookies only, reaches both services, refuses a cross-site-style POST, and logs out everywhere', async () => {
+      await page.goto(origin);
+      await page.fill('input[name=username]', 'root');
+      await page.fill('input[name=password]', 'root-password-123');
+      await page.evaluate(() => {
+        (document.getElementById('out') as HTMLElement).dataset.status = '';
+      });
+      await page.click('#login button');
+      await page.waitForFunction(() => (document.getElementById('out') as HTMLElement).dataset.status !== '');
+      const login = await page.evaluate(
+        () => (document.getElementById('out') as HTMLElement).textContent ?? '',
+      );
+      expect(login.startsWith('200 ')).toBe(true);
+      expect(login).not.toContain('accessToken');
+      expect(login).not.toContain('tsr_');
+
+      expect(await page.evaluate(() => document.cookie)).toBe('');
+      const cookies = await page.context().cookies();
+      const access = cookies.find((c) => c.name === 'tessera_access');
+      const refresh = cookies.find((c) => c.name === 'tessera_refresh');
+      expect(access).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+      expect(refresh).toMatchObject({ httpOnly: true, path: '/v1/refresh' });
+
+      const orders = await click('orders');
+      expect(orders.status).toBe('200');
+      expect(orders.text).toContain('"roles":["user","admin"]');
+      expect((await click('profile')).status).toBe('200');
+
+      const csrf = await page.evaluate(async () => {
+        const response = await fetch('/v1/logout', { method: 'POST', credentials: 'same-origin' });
+        return { status: response.status, body: await response.json() };
+      });
+      expect(csrf).toMatchObject({ status: 403, body: { code: 'csrf' } });
+      expect((await click('orders')).status).toBe('200');
+
+      expect((await click('refresh')).status).toBe('200');
+      expect((await click('orders')).status).toBe('200');
+      await page.screenshot({ path: join(tmpdir(), 'tessera-shop.png') });
+
+      expect((await click('logout')).status).toBe('204');
+      expect((await page.context().cookies()).find((c) => c.name === 'tessera_access')).toBeUndefined();
+      const [afterOrders, afterProfile] = await Promise.all([
+        fetch(`${stack.services.orders.url}/whoami`, {
+          headers: { cookie: `tessera_access=${access?.value}` },
+        }),
+        fetch(`${stack.services.profile.url}/whoami`, {
+          headers: { cookie: `tessera_access=${access?.value}` },
+        }),
+      ]);
+      expect([afterOrders.status, afterProfile.status]).toEqual([401, 401]);
+      expect((await click('orders')).status).toBe('401');
+    });
+  },
+);
