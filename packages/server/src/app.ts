@@ -143,6 +143,7 @@ export async function buildAuthServer(
     await resources.close();
   });
 
+  ctx.users.warmUp().catch(() => {});
   const routes = listRoutes(ctx);
   const document = buildOpenApiDocument(routes, Problem);
   registerRoutes(app, [...routes, openApiRoute(document)]);
