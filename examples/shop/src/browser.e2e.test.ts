@@ -86,59 +86,48 @@ describe.skipIf(missing.length > 0)(
       if (prefix) rmSync(prefix, { recursive: true, force: true });
     });
 
-    async function click(id: string): Promise<{ status: string; text: string }> {
-      await page.evaluate(() => {
-        const out = document.getElementById('out') as HTMLElement;
-        out.dataset.status = '';
-      });
-      await page.click(`#${id}`);
-      await page.waitForFunction(() => (document.getElementById('out') as HTMLElement).dataset.status !== '');
-      return page.evaluate(() => {
-        const out = document.getElementById('out') as HTMLElement;
-        return { status: out.dataset.status ?? '', text: out.textContent ?? '' };
-      });
+    /** Clicks `selector` and waits for the page to show the answer (page-side DOM work as strings). */
+    async function click(selector: string): Promise<{ status: string; text: string }> {
+      await page.evaluate("document.getElementById('out').dataset.status = ''");
+      await page.click(selector);
+      await page.waitForFunction("document.getElementById('out').dataset.status !== ''");
+      const out = page.locator('#out');
+      return { status: (await out.getAttribute('data-status')) ?? '', text: (await out.textContent()) ?? '' };
     }
 
     it('logs in with HttpOnly cookies only, reaches both services, refuses a cross-site-style POST, and logs out everywhere', async () => {
       await page.goto(origin);
       await page.fill('input[name=username]', 'root');
       await page.fill('input[name=password]', 'root-password-123');
-      await page.evaluate(() => {
-        (document.getElementById('out') as HTMLElement).dataset.status = '';
-      });
-      await page.click('#login button');
-      await page.waitForFunction(() => (document.getElementById('out') as HTMLElement).dataset.status !== '');
-      const login = await page.evaluate(
-        () => (document.getElementById('out') as HTMLElement).textContent ?? '',
-      );
+      const login = (await click('#login button')).text;
       expect(login.startsWith('200 ')).toBe(true);
       expect(login).not.toContain('accessToken');
       expect(login).not.toContain('tsr_');
 
-      expect(await page.evaluate(() => document.cookie)).toBe('');
+      expect(await page.evaluate('document.cookie')).toBe('');
       const cookies = await page.context().cookies();
       const access = cookies.find((c) => c.name === 'tessera_access');
       const refresh = cookies.find((c) => c.name === 'tessera_refresh');
       expect(access).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
       expect(refresh).toMatchObject({ httpOnly: true, path: '/v1/refresh' });
 
-      const orders = await click('orders');
+      const orders = await click('#orders');
       expect(orders.status).toBe('200');
       expect(orders.text).toContain('"roles":["user","admin"]');
-      expect((await click('profile')).status).toBe('200');
+      expect((await click('#profile')).status).toBe('200');
 
       const csrf = await page.evaluate(async () => {
         const response = await fetch('/v1/logout', { method: 'POST', credentials: 'same-origin' });
         return { status: response.status, body: await response.json() };
       });
       expect(csrf).toMatchObject({ status: 403, body: { code: 'csrf' } });
-      expect((await click('orders')).status).toBe('200');
+      expect((await click('#orders')).status).toBe('200');
 
-      expect((await click('refresh')).status).toBe('200');
-      expect((await click('orders')).status).toBe('200');
+      expect((await click('#refresh')).status).toBe('200');
+      expect((await click('#orders')).status).toBe('200');
       await page.screenshot({ path: join(tmpdir(), 'tessera-shop.png') });
 
-      expect((await click('logout')).status).toBe('204');
+      expect((await click('#logout')).status).toBe('204');
       expect((await page.context().cookies()).find((c) => c.name === 'tessera_access')).toBeUndefined();
       const [afterOrders, afterProfile] = await Promise.all([
         fetch(`${stack.services.orders.url}/whoami`, {
@@ -149,7 +138,7 @@ describe.skipIf(missing.length > 0)(
         }),
       ]);
       expect([afterOrders.status, afterProfile.status]).toEqual([401, 401]);
-      expect((await click('orders')).status).toBe('401');
+      expect((await click('#orders')).status).toBe('401');
     });
   },
 );
