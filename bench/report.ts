@@ -149,6 +149,104 @@ registerSection('revocation', 'Global revocation latency and guard restart', (r)
   ].join('\n');
 });
 
+type Goal = [
+  what: string,
+  measured: number | undefined,
+  goal: number,
+  floor: number | undefined,
+  higherIsBetter: boolean,
+];
+
+function rowRatio(guard: Json | null, name: string): number | undefined {
+  const row = ((guard?.rows as Json[]) ?? []).find((r) => String(r.name).startsWith(name));
+  return row ? Number(row.ratio) : undefined;
+}
+
+/** The issues' goals next to what this run measured. */
+function goalsSection(): string {
+  const auth = load('auth');
+  const guard = load('guard');
+  const revocation = load('revocation');
+  const login = auth?.login as Json | undefined;
+  const refresh = auth?.refresh as Json | undefined;
+  const latency = revocation?.latency as Json | undefined;
+  const restart = revocation?.restart as Json | undefined;
+  const cold = guard?.cold as Json | undefined;
+  const goals: Goal[] = [
+    ['logins/s ÷ bare argon2 verify loop', login ? Number(login.ratio) : undefined, 0.9, undefined, true],
+    [
+      'refreshes/s through HTTP',
+      refresh ? Number((refresh.service as Json).perSec) : undefined,
+      3000,
+      undefined,
+      true,
+    ],
+    [
+      'HTTP refreshes ÷ bare sign + script loop',
+      refresh ? Number(refresh.ratio) : undefined,
+      0.7,
+      undefined,
+      true,
+    ],
+    [
+      'engine refreshes ÷ bare sign + script loop',
+      refresh ? Number(refresh.engineRatio) : undefined,
+      0.7,
+      undefined,
+      true,
+    ],
+    ['node:http + guard (jwt) ÷ raw node:http', rowRatio(guard, 'node:http + guard (jwt'), 0.8, 0.5, true],
+    [
+      'orders (Express + guard) ÷ bare Express',
+      rowRatio(guard, 'orders example (Express + guard, jwt'),
+      0.8,
+      undefined,
+      true,
+    ],
+    ['profile (Fastify + guard) ÷ bare Fastify', rowRatio(guard, 'profile example'), 0.8, undefined, true],
+    [
+      'node:http + guard (opaque) ÷ raw node:http',
+      rowRatio(guard, 'node:http + guard (opaque'),
+      0.6,
+      undefined,
+      true,
+    ],
+    [
+      'orders opaque ÷ express-session + connect-redis',
+      rowRatio(guard, 'orders example (Express + guard, opaque'),
+      1.35,
+      undefined,
+      true,
+    ],
+    ['cold token ÷ (jwtVerify + SHA-256)', cold ? Number(cold.coldRatio) : undefined, 1, undefined, false],
+    ['revocation latency p99 (ms)', latency ? Number(latency.p99Ms) : undefined, 10, 50, false],
+    [
+      'guard ready with 100k revoked (ms)',
+      restart ? Number(restart.readyMsMedianOf3) : undefined,
+      1000,
+      undefined,
+      false,
+    ],
+  ];
+  const verdict = ([, measured, goal, floor, higher]: Goal) => {
+    if (measured === undefined) return 'not measured';
+    const meets = (limit: number) => (higher ? measured >= limit : measured <= limit);
+    if (meets(goal)) return 'meets the goal';
+    if (floor !== undefined && meets(floor)) return 'misses the goal, within the floor';
+    return '**misses the goal**';
+  };
+  return table(
+    ['what', 'measured', 'goal', 'floor', 'verdict'],
+    goals.map((g) => [
+      g[0],
+      g[1] ?? '',
+      `${g[4] ? '≥' : '≤'} ${g[2]}`,
+      g[3] === undefined ? '' : String(g[3]),
+      verdict(g),
+    ]),
+  );
+}
+
 export function writePerformanceDoc(): void {
   const parts = [
     '# Performance',
@@ -160,6 +258,7 @@ export function writePerformanceDoc(): void {
     'steadier than req/s.',
     '',
   ];
+  parts.push('## Goals from the issues, against the latest run', '', goalsSection(), '');
   for (const [name, title, render] of sections) {
     const result = load(name);
     parts.push(`## ${title}`, '', header(result), '', render(result), '');
