@@ -203,7 +203,7 @@ export async function runAuthBench() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const server = await startChild(
-    ['packages/server/bin/tessera.js', 'serve'],
+    ['packages/server/bin/tessera.cjs', 'serve'],
     {
       PORT: String(port),
       TESSERA_REDIS_URL: redis.url,

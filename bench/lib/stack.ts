@@ -15,7 +15,7 @@ export async function startAuthService(
 ): Promise<ChildService> {
   const port = await freePort();
   return startChild(
-    ['packages/server/bin/tessera.js', 'serve'],
+    ['packages/server/bin/tessera.cjs', 'serve'],
     {
       PORT: String(port),
       TESSERA_REDIS_URL: redis.url,

@@ -64,14 +64,14 @@ export async function spawnNode(
   return { pid: child.pid ?? 0, output, startupMs: Date.now() - started, stop };
 }
 
-/** Runs `node packages/server/bin/tessera.js <args>` to completion (the CLI). */
+/** Runs `node packages/server/bin/tessera.cjs <args>` to completion (the CLI). */
 export function runCli(
   args: string[],
   env: Record<string, string>,
   stdin?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['packages/server/bin/tessera.js', ...args], {
+    const child = spawn(process.execPath, ['packages/server/bin/tessera.cjs', ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

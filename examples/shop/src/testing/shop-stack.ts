@@ -47,7 +47,7 @@ export async function startShopStack(options: {
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    started.push(await spawnNode(['packages/server/bin/tessera.js', 'serve'], serverEnv, /listening on/));
+    started.push(await spawnNode(['packages/server/bin/tessera.cjs', 'serve'], serverEnv, /listening on/));
     const services = {} as ShopStack['services'];
     for (const name of ['orders', 'profile'] as const) {
       const servicePort = await freePort();

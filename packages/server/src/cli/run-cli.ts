@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Repository root (where `npm start` runs). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-export const BIN = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/tessera.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -12,7 +12,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node bin/tessera.js ...args` to completion (test helper). */
+/** Runs `node bin/tessera.cjs ...args` to completion (test helper). */
 export function runCli(args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -95,7 +95,7 @@ export function stopService(child: ChildProcess): Promise<number | null> {
   });
 }
 
-/** Starts `node bin/tessera.js serve` directly (its own pid gets the signals). */
+/** Starts `node bin/tessera.cjs serve` directly (its own pid gets the signals). */
 export function startServe(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; output: () => string }> {
