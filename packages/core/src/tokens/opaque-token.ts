@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { randomBytesPooled } from '../lib/random.ts';
 
 /**
@@ -80,12 +80,15 @@ export function parseOpaqueToken(value: unknown, expected?: OpaqueTokenKind): Pa
 
 /** SHA-256 of a secret, base64url. This, never the secret, is what a store keeps. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url');
+  return hash('sha256', secret, 'base64url');
 }
 
-/** SHA-256 of any token, base64url; used as a cache key so no token sits in memory maps. */
+/**
+ * SHA-256 of any token, base64url; used as a cache key so no token sits in memory maps.
+ * One-shot `crypto.hash` (about half the cost of `createHash` per call on a hot path).
+ */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
 
 /** Constant-time comparison of two hashes/strings. */
