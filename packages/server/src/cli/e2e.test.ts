@@ -2,8 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort, runCli, startServe, startService, stopService } from './run-cli.ts';
+import { runCli, startServe, startService, stopService } from './run-cli.ts';
 
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
 const PASSWORD = 'correct horse battery';
@@ -17,7 +18,7 @@ describe('what a new user does: npm start, CLI, fetch', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
-    const port = await findFreePort();
+    const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     env = {
       PORT: String(port),
@@ -185,7 +186,7 @@ describe('what a new user does: npm start, CLI, fetch', () => {
 describe('tessera serve shutdown', () => {
   it('finishes in-flight requests and exits 0 on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
-    const port = await findFreePort();
+    const port = await freePort();
     const { child, output } = await startServe({ PORT: String(port), TESSERA_DATA_DIR: dataDir });
     try {
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

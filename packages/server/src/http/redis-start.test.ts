@@ -1,17 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRedis } from '@tessera/testkit';
+import { freePort, startRedis } from '@tessera/testkit';
 import { describe, expect, it } from 'vitest';
 import { buildAuthServer } from '../app.ts';
-import { findFreePort } from '../cli/run-cli.ts';
 import { loadConfig } from '../config/env-config.ts';
 import { TEST_PASSWORD_PARAMS } from '../testing/test-app.ts';
 
 describe('Redis configured by the environment', () => {
   it('starts while Redis is down (503, not ready), and recovers when it comes up', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tessera-redis-start-'));
-    const port = await findFreePort();
+    const port = await freePort();
     const config = loadConfig({
       TESSERA_DATA_DIR: dataDir,
       TESSERA_USERS: 'memory',
