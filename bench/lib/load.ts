@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { stopChild } from './process.ts';
 
 /** One load run: throughput, latency and the server's CPU time per request. */
 export interface LoadResult {
@@ -58,16 +59,7 @@ export async function startBenchServer(
         child.on('message', onMessage);
         child.send('cpu');
       }),
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child, 3000),
   };
 }
 
