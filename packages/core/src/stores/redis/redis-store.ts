@@ -62,6 +62,16 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const mode = single ? 1 : 0;
   /** KEYS of a revoking script: the stream is only declared where it can be touched (single Redis). */
   const withStream = (userKeys: string[]) => (single ? [...userKeys, keys.stream] : userKeys);
+  /** The ARGV head every revoking script shares: mode, clock, TTLs, then whose keys. */
+  const revokingArgs = (now: number, uid: string, ...rest: Array<string | number>) => [
+    mode,
+    now,
+    tomb,
+    retention,
+    keys.user(uid),
+    uid,
+    ...rest,
+  ];
 
   async function call<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -91,7 +101,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
           run(
             'create',
             withStream([keys.index(uid), keys.session(uid, session.id)]),
-            [mode, now, tomb, retention, keys.user(uid), uid, session.id, command.concurrency]
+            revokingArgs(now, uid, session.id, command.concurrency)
               .concat([command.force ? 1 : 0, command.maxSessions])
               .concat(encodeSessionFields(session, command.secretHash)),
           ),
@@ -134,13 +144,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       const reply = asArray(
         await call(() =>
           run('rotate', withStream([keys.session(uid, sessionId), keys.index(uid)]), [
-            mode,
-            now,
-            tomb,
-            retention,
-            keys.user(uid),
-            uid,
-            sessionId,
+            ...revokingArgs(now, uid, sessionId),
             command.presentedHash,
             command.nextHash,
             command.sealedSuccessor,
@@ -189,13 +193,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       const reply = asArray(
         await call(() =>
           run('revoke-session', withStream([keys.session(uid, sessionId), keys.index(uid)]), [
-            mode,
-            now,
-            tomb,
-            retention,
-            keys.user(uid),
-            uid,
-            sessionId,
+            ...revokingArgs(now, uid, sessionId),
           ]),
         ),
       );
@@ -208,16 +206,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       assertTime(now, 'now');
       if (!isValidUserId(userId)) return 0;
       const reply = asArray(
-        await call(() =>
-          run('revoke-user', withStream([keys.index(userId)]), [
-            mode,
-            now,
-            tomb,
-            retention,
-            keys.user(userId),
-            userId,
-          ]),
-        ),
+        await call(() => run('revoke-user', withStream([keys.index(userId)]), revokingArgs(now, userId))),
       );
       await finishRevocation(userId, now, asEntries(reply[1]), asStrings(reply[2]));
       return Number(reply[0]) || 0;
