@@ -284,6 +284,25 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       expect(await store.getSession(session.id)).toBeNull();
     });
 
+    it('remembers 32 older generations: the 33rd is unknown (invalid), the 32nd is reuse', async () => {
+      const { session, secret } = await login();
+      const hashes = [secret.hash];
+      for (let i = 0; i < 40; i++) {
+        clock.advance(GRACE + 1);
+        const next = rotation(session.id, hashes[hashes.length - 1] as string);
+        expect((await store.rotateRefresh(next.command)).kind).toBe('rotated');
+        hashes.push(next.next.hash);
+      }
+      // hashes[40] is current, [39] the predecessor, [38] … [7] the 32 older generations.
+      const tooOld = rotation(session.id, hashes[6] as string);
+      expect(await store.rotateRefresh(tooOld.command)).toEqual({ kind: 'invalid' });
+      expect((await store.getSession(session.id))?.secretHash).toBe(hashes[40]);
+      expect(await store.rotateRefresh(rotation(session.id, hashes[7] as string).command)).toEqual({
+        kind: 'reused',
+      });
+      expect(await store.getSession(session.id)).toBeNull();
+    });
+
     it('an unknown hash for a known session is invalid and changes nothing', async () => {
       const { session, secret } = await login();
       const before = await store.getSession(session.id);

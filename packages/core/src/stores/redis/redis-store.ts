@@ -18,7 +18,7 @@ import { defineScripts } from './lua-scripts.ts';
 import { createRedisKeys } from './redis-keys.ts';
 import { DEFAULT_KEY_PREFIX, parseRevocationEntry } from './revocation-stream.ts';
 import { asArray, asEntries, asStrings, flattenHash } from './script-replies.ts';
-import { decodeSessionHash, encodeSessionFields, toRecord } from './session-hash.ts';
+import { decodeSessionHash, decodeSessionValues, encodeSessionFields, toRecord } from './session-hash.ts';
 
 export interface RedisStoreOptions {
   /** An ioredis client (`createRedisClient`): single, sentinel (both `Redis`) or `Cluster`. */
@@ -156,12 +156,15 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         ),
       );
       switch (reply[0]) {
-        case 'rotated':
+        case 'rotated': {
+          const session = decodeSessionValues(sessionId, reply[1]);
+          return session ? { kind: 'rotated', session } : { kind: 'invalid' };
+        }
         case 'grace': {
-          const stored = decodeSessionHash(sessionId, reply[0] === 'rotated' ? reply[1] : reply[2]);
-          if (!stored) return { kind: 'invalid' };
-          if (reply[0] === 'rotated') return { kind: 'rotated', session: toRecord(stored) };
-          return { kind: 'grace', session: toRecord(stored), sealedSuccessor: String(reply[1]) };
+          const session = decodeSessionValues(sessionId, reply[2]);
+          return session
+            ? { kind: 'grace', session, sealedSuccessor: String(reply[1]) }
+            : { kind: 'invalid' };
         }
         case 'reused':
           await finishRevocation(uid, now, asEntries(reply[1]), asStrings(reply[2]));

@@ -64,6 +64,45 @@ export function decodeSessionHash(sessionId: string, flat: unknown): StoredSessi
   };
 }
 
+/**
+ * Decodes the session a script returns positionally (`rotate`): `uid, roles, ca, ls, exp, abs,
+ * ip, ua, at` — what a caller sees, without the hashes. `null` when malformed.
+ */
+export function decodeSessionValues(sessionId: string, values: unknown): SessionRecord | null {
+  if (!Array.isArray(values) || values.length !== 9) return null;
+  const [userId, rawRoles, ca, ls, exp, abs, ip, ua, at] = values as unknown[];
+  const roles = typeof rawRoles === 'string' ? parseRoles(rawRoles) : null;
+  const createdAt = Number(ca);
+  const lastSeenAt = Number(ls);
+  const expiresAt = Number(exp);
+  const absoluteExpiresAt = Number(abs);
+  const accessExpiresAt = Number(at);
+  if (
+    typeof userId !== 'string' ||
+    userId === '' ||
+    !roles ||
+    !Number.isFinite(createdAt) ||
+    !Number.isFinite(lastSeenAt) ||
+    !Number.isFinite(expiresAt) ||
+    !Number.isFinite(absoluteExpiresAt) ||
+    !Number.isFinite(accessExpiresAt)
+  ) {
+    return null;
+  }
+  return {
+    id: sessionId,
+    userId,
+    roles,
+    createdAt,
+    lastSeenAt,
+    expiresAt,
+    absoluteExpiresAt,
+    ip: typeof ip === 'string' ? ip : '',
+    userAgent: typeof ua === 'string' ? ua : '',
+    accessExpiresAt,
+  };
+}
+
 function parseRoles(value: string | undefined): string[] | null {
   try {
     const parsed: unknown = JSON.parse(value ?? '');
