@@ -1,19 +1,24 @@
 // node:http with the Tessera guard (jwt or opaque mode from TESSERA_TOKEN_MODE).
-import { createServer } from 'node:http';
-import { createGuard } from '@tessera/guard';
+import { createServer, type ServerResponse } from 'node:http';
+import { createGuard, type Principal } from '@tessera/guard';
 import { createAuthenticator } from '@tessera/guard/node';
 import { reportReady } from '../lib/load.ts';
 
 const guard = createGuard();
 await guard.ready();
 const authenticate = createAuthenticator(guard);
-const server = createServer(async (req, res) => {
-  const principal = await authenticate(req, res);
+function respond(principal: Principal | undefined, res: ServerResponse): void {
   if (!principal) return;
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(
     JSON.stringify({ userId: principal.userId, sessionId: principal.sessionId, roles: principal.roles }),
   );
+}
+// A cached token is answered in the same tick (no promise); a first sight or a Redis check awaits.
+const server = createServer((req, res) => {
+  const principal = authenticate(req, res);
+  if (principal instanceof Promise) void principal.then((p) => respond(p, res));
+  else respond(principal, res);
 });
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address();

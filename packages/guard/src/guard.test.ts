@@ -51,6 +51,31 @@ describe('guard (jwt mode, feed)', () => {
     expect(guard.feedStatus()?.current).toBe(true);
   });
 
+  it('authenticateCached: a cached token decided without a promise, counted once; undefined on first sight', async () => {
+    const { sessionId, token } = await login('ada', ['user']);
+    const decisions = guard.stats.decisions.allowed;
+    expect(guard.authenticateCached(token)).toBeUndefined();
+    expect(guard.stats.decisions.allowed).toBe(decisions);
+    expect((await guard.authenticate(token)).ok).toBe(true);
+    const hits = guard.stats.cacheHits;
+    const cached = guard.authenticateCached(token);
+    expect(cached).toMatchObject({ ok: true, principal: { userId: 'ada', sessionId, roles: ['user'] } });
+    expect(guard.stats.cacheHits).toBe(hits + 1);
+    expect(guard.stats.decisions.allowed).toBe(decisions + 2);
+    expect(guard.authenticateCached(undefined)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_token' },
+    });
+    expect(guard.authenticateCached('x'.repeat(5000))).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_token' },
+    });
+    // The revocation set is consulted on the synchronous path too.
+    await sessions.store.revokeSession(sessionId, Date.now());
+    await waitFor(() => guard.authenticateCached(token)?.ok === false, 1000);
+    expect(guard.authenticateCached(token)).toMatchObject({ ok: false, error: { code: 'session_revoked' } });
+  });
+
   it('refuses a session within milliseconds of its revocation, cached or not', async () => {
     const { sessionId, token } = await login('bob');
     expect((await guard.authenticate(token)).ok).toBe(true);

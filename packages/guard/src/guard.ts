@@ -18,7 +18,13 @@ import { tokenCacheKey, type VerifiedToken, verifyAndCache } from './jwt/verify-
 import { ExpiringLru } from './lib/lru.ts';
 import { openClient, waitUntilReady } from './lib/redis-ready.ts';
 import { GuardMetrics, type GuardStats } from './metrics.ts';
-import { type CachedSession, lookupOpaque, type OpaqueContext, touchThrottled } from './opaque.ts';
+import {
+  type CachedSession,
+  lookupOpaque,
+  type OpaqueContext,
+  type TouchPolicy,
+  touchThrottled,
+} from './opaque.ts';
 import { type GuardOptions, type ResolvedOptions, resolveOptions, type SessionLookup } from './options.ts';
 import type { AuthError, AuthResult, Decision, FeedStatus, HeaderSource } from './types.ts';
 
@@ -31,6 +37,14 @@ export interface Guard {
   ready(): Promise<void>;
   /** Verifies one credential. Never throws; a refused credential is `{ ok: false, error }`. */
   authenticate(credential: string | undefined): Promise<AuthResult>;
+  /**
+   * The same decision without a promise when it needs no I/O (a cached token or lookup,
+   * decided against the revocation set; a missing or oversized credential); `undefined`
+   * when only {@link authenticate} can decide (first sight, Redis check, not ready). Each
+   * call is counted once: an `undefined` answer counts nothing, so follow it with
+   * `authenticate`. Never throws.
+   */
+  authenticateCached(credential: string | undefined): AuthResult | undefined;
   /** The credential of a request (bearer header, else the mode's cookie). */
   credentialFrom(headers: HeaderSource): string | undefined;
   /** Counters (decisions, cache, fail-open, store checks). */
@@ -41,6 +55,9 @@ export interface Guard {
 }
 
 const refuse = (error: AuthError): AuthResult => ({ ok: false, error });
+const malformed = () => new InvalidTokenError('missing or malformed credential');
+const isWellFormed = (credential: string | undefined): credential is string =>
+  typeof credential === 'string' && credential.length > 0 && credential.length <= MAX_TOKEN_LENGTH;
 
 class TesseraGuard implements Guard {
   readonly stats: GuardStats;
@@ -60,6 +77,7 @@ class TesseraGuard implements Guard {
   private started: Promise<void> | undefined;
   private isReady = false;
   private metricsAttached = false;
+  private touch: TouchPolicy | undefined;
 
   constructor(private readonly options: ResolvedOptions) {
     this.stats = this.metrics.stats;
@@ -83,45 +101,62 @@ class TesseraGuard implements Guard {
     return credentialFrom(headers, this.cookieName);
   }
 
+  authenticateCached(credential: string | undefined): AuthResult | undefined {
+    if (!isWellFormed(credential)) return this.decide(refuse(malformed()));
+    if (!this.isReady) return undefined;
+    return this.decideFromCache(tokenCacheKey(credential), this.options.clock.now());
+  }
+
   authenticate(credential: string | undefined): Promise<AuthResult> {
-    if (typeof credential !== 'string' || credential.length === 0 || credential.length > MAX_TOKEN_LENGTH) {
-      return Promise.resolve(this.decide(refuse(new InvalidTokenError('missing or malformed credential'))));
-    }
-    if (this.isReady && this.options.tokenMode === 'jwt') {
-      // Hot path, synchronous: hash, cache lookup, two map lookups in the revocation set.
-      const now = this.options.clock.now();
-      const key = tokenCacheKey(credential);
+    if (!isWellFormed(credential)) return Promise.resolve(this.decide(refuse(malformed())));
+    if (!this.isReady) return this.settle(this.authenticateSlowly(credential));
+    const now = this.options.clock.now();
+    const key = tokenCacheKey(credential);
+    const decided = this.decideFromCache(key, now);
+    if (decided !== undefined) return Promise.resolve(decided);
+    if (this.options.tokenMode === 'jwt') {
       const cached = this.cache.get(key, now);
-      if (cached !== undefined) {
-        this.stats.cacheHits += 1;
-        const decided = this.checkRevocationSet(cached, now);
-        if (decided !== undefined) return Promise.resolve(this.decide(decided));
-        return this.settle(this.checkInStore(cached, now));
-      }
-      return this.settle(this.verifyThenCheck(credential, key, now));
+      if (cached === undefined) return this.settle(this.verifyThenCheck(credential, key, now));
+      // Cached, but the set cannot decide (no feed, feed not current, suspect token): ask Redis.
+      this.stats.cacheHits += 1;
+      return this.settle(this.checkInStore(cached, now));
     }
-    if (this.isReady && this.feed !== undefined) {
-      // Opaque mode, feed: a cached lookup, re-decided against the revocation set each time.
-      const now = this.options.clock.now();
-      const key = tokenCacheKey(credential);
-      const cached = this.sessions.get(key, now);
-      if (cached !== undefined) {
-        this.stats.cacheHits += 1;
-        if (this.set.isRevoked(cached.sessionId, cached.userId, cached.createdSec, now)) {
-          return Promise.resolve(
-            this.decide(refuse(new SessionRevokedError('the session has been revoked'))),
-          );
-        }
-        if (cached.expiresAt > now && this.feed.isCurrent(now, this.options.feedMaxLagMs)) {
-          touchThrottled(cached.sessionId, this.requireStore(), this.touchPolicy(), now);
-          return Promise.resolve(this.decide(cached.allowed));
-        }
-      } else {
-        this.stats.cacheMisses += 1;
-      }
-      return this.settle(lookupOpaque(credential, this.opaqueContext(now, key)));
+    if (this.feed !== undefined) {
+      // Opaque mode, feed: no usable cached lookup (absent, expired, or the feed not current).
+      if (this.sessions.get(key, now) === undefined) this.stats.cacheMisses += 1;
+      else this.stats.cacheHits += 1;
     }
-    return this.settle(this.authenticateSlowly(credential));
+    return this.settle(lookupOpaque(credential, this.opaqueContext(now, key)));
+  }
+
+  /**
+   * Hot path, synchronous: cache lookup by the token's hash, then the revocation set (two
+   * map lookups). The decision (counted), or `undefined` (nothing counted) when I/O is needed.
+   */
+  private decideFromCache(key: string, now: number): AuthResult | undefined {
+    if (this.options.tokenMode === 'jwt') {
+      const cached = this.cache.get(key, now);
+      if (cached === undefined) return undefined;
+      const decided = this.checkRevocationSet(cached, now);
+      if (decided === undefined) return undefined;
+      this.stats.cacheHits += 1;
+      return this.decide(decided);
+    }
+    const feed = this.feed;
+    if (feed === undefined) return undefined;
+    // Opaque mode, feed: a cached lookup, re-decided against the revocation set each time.
+    const cached = this.sessions.get(key, now);
+    if (cached === undefined) return undefined;
+    if (this.set.isRevoked(cached.sessionId, cached.userId, cached.createdSec, now)) {
+      this.stats.cacheHits += 1;
+      return this.decide(refuse(new SessionRevokedError('the session has been revoked')));
+    }
+    if (cached.expiresAt > now && feed.isCurrent(now, this.options.feedMaxLagMs)) {
+      this.stats.cacheHits += 1;
+      touchThrottled(cached.sessionId, this.requireStore(), this.touchPolicy(), now);
+      return this.decide(cached.allowed);
+    }
+    return undefined;
   }
 
   feedStatus(): FeedStatus | undefined {
@@ -268,9 +303,13 @@ class TesseraGuard implements Guard {
     return this.store;
   }
 
-  private touchPolicy() {
-    const idleMs = this.options.idleTimeoutMs;
-    return { idleMs, minIntervalMs: Math.max(1, Math.floor(idleMs / 20)), lastTouch: this.lastTouch };
+  private touchPolicy(): TouchPolicy {
+    this.touch ??= {
+      idleMs: this.options.idleTimeoutMs,
+      minIntervalMs: Math.max(1, Math.floor(this.options.idleTimeoutMs / 20)),
+      lastTouch: this.lastTouch,
+    };
+    return this.touch;
   }
 
   private opaqueContext(now: number, key: string): OpaqueContext {

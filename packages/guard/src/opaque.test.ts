@@ -92,6 +92,22 @@ describe('guard (opaque mode)', () => {
     expect(await guard.authenticate(token)).toMatchObject({ ok: false, error: { code: 'session_revoked' } });
   });
 
+  it('authenticateCached: a cached lookup without a promise, re-decided against the revocation set', async () => {
+    const { sessionId, token } = await sessions.createSession('tess', ['user']);
+    expect(guard.authenticateCached(token)).toBeUndefined();
+    expect(perRequest.authenticateCached(token)).toBeUndefined();
+    expect((await guard.authenticate(token)).ok).toBe(true);
+    const checks = guard.stats.storeChecks;
+    expect(guard.authenticateCached(token)).toMatchObject({
+      ok: true,
+      principal: { userId: 'tess', sessionId, roles: ['user'], claims: null },
+    });
+    expect(guard.stats.storeChecks).toBe(checks);
+    await sessions.store.revokeSession(sessionId, Date.now());
+    await waitFor(() => guard.authenticateCached(token)?.ok === false, 1000);
+    expect(guard.authenticateCached(token)).toMatchObject({ ok: false, error: { code: 'session_revoked' } });
+  });
+
   it('request mode looks the session up on every request', async () => {
     const { token } = await sessions.createSession('sam');
     expect(perRequest.feedStatus()).toBeUndefined();

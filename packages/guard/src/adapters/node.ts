@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Guard } from '../guard.ts';
 import { toProblemResponse } from '../lib/problem-response.ts';
 import { checkRole, checkRoleList } from '../roles.ts';
-import type { GuardError, Principal } from '../types.ts';
+import type { AuthResult, GuardError, Principal } from '../types.ts';
 
 /** Writes a refusal (problem+json, `WWW-Authenticate` / `Retry-After`) and ends the response. */
 export function sendProblem(res: ServerResponse, error: GuardError): void {
@@ -12,7 +12,10 @@ export function sendProblem(res: ServerResponse, error: GuardError): void {
 
 /**
  * For plain `node:http`: returns the request's principal, or answers 401 / 503 itself and
- * returns `undefined` (the handler then just returns).
+ * returns `undefined` (the handler then just returns). The answer comes without a promise
+ * when it needs no I/O (a token or lookup already cached, decided against the revocation
+ * set); otherwise it is a promise. `await` works for both; a handler that wants no promise
+ * hop on the hot path checks `instanceof Promise`.
  *
  * @example
  * ```ts
@@ -26,12 +29,17 @@ export function sendProblem(res: ServerResponse, error: GuardError): void {
  */
 export function createAuthenticator(
   guard: Guard,
-): (req: IncomingMessage, res: ServerResponse) => Promise<Principal | undefined> {
-  return async (req, res) => {
-    const result = await guard.authenticate(guard.credentialFrom(req.headers));
+): (req: IncomingMessage, res: ServerResponse) => Principal | undefined | Promise<Principal | undefined> {
+  const answer = (result: AuthResult, res: ServerResponse): Principal | undefined => {
     if (result.ok) return result.principal;
     sendProblem(res, result.error);
     return undefined;
+  };
+  return (req, res) => {
+    const credential = guard.credentialFrom(req.headers);
+    const cached = guard.authenticateCached(credential);
+    if (cached !== undefined) return answer(cached, res);
+    return guard.authenticate(credential).then((result) => answer(result, res));
   };
 }
 
