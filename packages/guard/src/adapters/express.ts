@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Guard } from '../guard.ts';
 import { toProblemResponse } from '../lib/problem-response.ts';
 import { checkRole, checkRoleList } from '../roles.ts';
-import type { GuardError, Principal } from '../types.ts';
+import type { AuthResult, GuardError, Principal } from '../types.ts';
 
 declare global {
   namespace Express {
@@ -30,14 +30,23 @@ function sendProblem(res: Response, error: GuardError): void {
  * ```
  */
 export function authenticate(guard: Guard): RequestHandler {
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const result = await guard.authenticate(guard.credentialFrom(req.headers));
+  const finish = (result: AuthResult, req: Request, res: Response, next: NextFunction): void => {
     if (!result.ok) {
       sendProblem(res, result.error);
       return;
     }
     req.tessera = result.principal;
     next();
+  };
+  return (req: Request, res: Response, next: NextFunction): Promise<void> | undefined => {
+    const credential = guard.credentialFrom(req.headers);
+    // A cached token or lookup is decided in this tick: no promise for Express to chain on.
+    const cached = guard.authenticateCached(credential);
+    if (cached !== undefined) {
+      finish(cached, req, res, next);
+      return undefined;
+    }
+    return guard.authenticate(credential).then((result) => finish(result, req, res, next));
   };
 }
 
