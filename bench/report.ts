@@ -149,6 +149,43 @@ registerSection('revocation', 'Global revocation latency and guard restart', (r)
   ].join('\n');
 });
 
+registerSection(
+  'tracking',
+  'Opaque mode: RESP3 client-side caching vs the feed-invalidated lookup cache',
+  (r) => {
+    if (!r) return '';
+    const lookups = ((r.lookups as Json[]) ?? []).map((x) => [
+      String(x.name),
+      Number(x.latencyUs),
+      Number(x.cpuUs),
+      Number(x.roundTrips),
+    ]);
+    const invalidation = ((r.invalidation as Json[]) ?? []).map((x) => [
+      String(x.name),
+      Number(x.trials),
+      Number(x.p50Ms),
+      Number(x.p99Ms),
+      Number(x.maxMs),
+      `${Number(x.staleReadsAfterAck)} (${Number(x.trialsWithStaleRead)} trials)`,
+    ]);
+    return [
+      'One session lookup (HGETALL of a real session hash), sequential, against a private Redis;',
+      'the guard row is a whole `authenticate` on a cached lookup (hash and revocation set included).',
+      '',
+      table(['lookup', 'µs per lookup', 'client CPU µs', 'round trips'], lookups),
+      '',
+      'Invalidation delay: from issuing the write (another connection) until a cached read (one per',
+      'event-loop turn) sees it; "stale reads" are cached reads issued after the write was',
+      'acknowledged that still returned the old value.',
+      '',
+      table(
+        ['write → cached read', 'trials', 'p50 ms', 'p99 ms', 'max ms', 'stale reads after ack'],
+        invalidation,
+      ),
+    ].join('\n');
+  },
+);
+
 type Goal = [
   what: string,
   measured: number | undefined,

@@ -12,6 +12,7 @@ const suites: Suite[] = [
   { name: 'http', run: async () => (await import('./http.bench.ts')).runHttpBench() },
   { name: 'guard', run: async () => (await import('./guard.bench.ts')).runGuardBench() },
   { name: 'revocation', run: async () => (await import('./revocation.bench.ts')).runRevocationBench() },
+  { name: 'tracking', run: async () => (await import('./tracking.bench.ts')).runTrackingBench() },
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
