@@ -122,6 +122,13 @@ export async function runGuardBench() {
     const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
     const raw = await loadForked('raw node:http', 'raw-node.ts', '/', {});
+    const rawEcho = await loadForked(
+      'raw node:http, same header in and principal out',
+      'raw-node-echo.ts',
+      '/',
+      {},
+      bearer(jwt.accessToken),
+    );
     const guardNode = await loadForked(
       'node:http + guard (jwt, feed)',
       'guard-node.ts',
@@ -179,6 +186,7 @@ export async function runGuardBench() {
     });
     const rows: Row[] = [
       row(guardNode, raw),
+      row(guardNode, rawEcho),
       row(opaqueNode, raw),
       row(orders, bareExpress),
       row(profile, bareFastify),
@@ -189,7 +197,7 @@ export async function runGuardBench() {
     console.log(
       `  cold token: ${cold.coldUs} µs (jwtVerify + hash ${cold.joseVerifyPlusHashUs} µs), warm ${cold.warmUs} µs`,
     );
-    return { baselines: [raw, bareExpress, bareFastify, expressSession], rows, cold };
+    return { baselines: [raw, rawEcho, bareExpress, bareFastify, expressSession], rows, cold };
   } finally {
     await jwtAuth.stop();
     await opaqueAuth.stop();
