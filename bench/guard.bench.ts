@@ -5,49 +5,18 @@
 import { createGuard } from '@tessera/guard';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { type LoadResult, runLoad, startBenchServer } from './lib/load.ts';
-import type { ChildService } from './lib/process.ts';
 import { startBenchRedis } from './lib/redis.ts';
 import { ratio } from './lib/results.ts';
 import { addUser, type LoggedIn, loginUser, startAuthService, startTsService } from './lib/stack.ts';
 
 type Row = LoadResult & { baseline: string; ratio: number };
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
 function print(r: LoadResult): void {
   console.log(
     `  ${r.name.padEnd(48)} ${String(r.requestsPerSec).padStart(7)} req/s  p99 ${r.latencyP99Ms} ms  cpu ${r.serverCpuUsPerRequest} µs/req  non2xx ${r.non2xx}`,
   );
-}
-
-async function loadChild(name: string, service: ChildService, path: string, headers: Record<string, string>) {
-  try {
-    const result = await runLoad({ name, url: `${service.url}${path}`, headers, cpu: service.cpuUs });
-    print(result);
-    return result;
-  } finally {
-    await service.stop();
-  }
-}
-
-async function loadForked(
-  name: string,
-  script: string,
-  path: string,
-  env: Record<string, string>,
-  headers: Record<string, string> = {},
-) {
-  const server = await startBenchServer(script, env);
-  try {
-    const result = await runLoad({
-      name,
-      url: `http://127.0.0.1:${server.port}${path}`,
-      headers,
-      cpu: server.cpu,
-    });
-    print(result);
-    return result;
-  } finally {
-    await server.stop();
-  }
 }
 
 /** First-sight cost: the guard's authenticate on tokens it has never seen vs jose.jwtVerify + SHA-256. */
@@ -121,83 +90,150 @@ export async function runGuardBench() {
     };
     const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
-    const raw = await loadForked('raw node:http', 'raw-node.ts', '/', {});
-    const rawEcho = await loadForked(
-      'raw node:http, same header in and principal out',
-      'raw-node-echo.ts',
-      '/',
-      {},
-      bearer(jwt.accessToken),
-    );
-    const guardNode = await loadForked(
-      'node:http + guard (jwt, feed)',
-      'guard-node.ts',
-      '/',
-      jwtEnv,
-      bearer(jwt.accessToken),
-    );
-    const opaqueNode = await loadForked(
-      'node:http + guard (opaque)',
-      'guard-node.ts',
-      '/',
-      opaqueEnv,
-      bearer(opaque.accessToken),
-    );
-    const bareExpress = await loadForked('bare Express 5', 'bare-express.ts', '/whoami', {});
-    const orders = await loadChild(
-      'orders example (Express + guard, jwt)',
-      await startTsService('examples/shop/src/orders.ts', jwtEnv),
-      '/whoami',
-      bearer(jwt.accessToken),
-    );
-    const ordersOpaque = await loadChild(
-      'orders example (Express + guard, opaque)',
-      await startTsService('examples/shop/src/orders.ts', opaqueEnv),
-      '/whoami',
-      bearer(opaque.accessToken),
-    );
-    const bareFastify = await loadForked('bare Fastify 5', 'bare-fastify.ts', '/whoami', {});
-    const profile = await loadChild(
-      'profile example (Fastify + guard, jwt)',
-      await startTsService('examples/shop/src/profile.ts', jwtEnv),
-      '/whoami',
-      bearer(jwt.accessToken),
-    );
-    const sessionServer = await startBenchServer('express-session-redis.ts', {
-      TESSERA_REDIS_URL: redis.url,
-    });
-    const cookie =
-      ((await fetch(`http://127.0.0.1:${sessionServer.port}/login`)).headers.get('set-cookie') ?? '').split(
-        ';',
-      )[0] ?? '';
-    const expressSession = await runLoad({
-      name: 'express-session + connect-redis',
-      url: `http://127.0.0.1:${sessionServer.port}/whoami`,
-      headers: { cookie },
-      cpu: sessionServer.cpu,
-    });
-    print(expressSession);
-    await sessionServer.stop();
-
-    const row = (r: LoadResult, base: LoadResult): Row => ({
-      ...r,
-      baseline: base.name,
-      ratio: ratio(r.requestsPerSec, base.requestsPerSec),
-    });
-    const rows: Row[] = [
-      row(guardNode, raw),
-      row(guardNode, rawEcho),
-      row(opaqueNode, raw),
-      row(orders, bareExpress),
-      row(profile, bareFastify),
-      row(ordersOpaque, expressSession),
-      row(bareExpress, expressSession),
+    type Target = { url: string; cpu: () => number | Promise<number>; stop: () => Promise<void> };
+    const forked = async (script: string, env: Record<string, string>): Promise<Target> => {
+      const server = await startBenchServer(script, env);
+      return { url: `http://127.0.0.1:${server.port}`, cpu: server.cpu, stop: server.stop };
+    };
+    const child = async (file: string, env: Record<string, string>): Promise<Target> => {
+      const service = await startTsService(file, env);
+      return { url: service.url, cpu: service.cpuUs, stop: service.stop };
+    };
+    const sessionCookie = async (target: Target) =>
+      ((await fetch(`${target.url}/login`)).headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const scenarios: Array<{
+      name: string;
+      start: () => Promise<Target>;
+      path: string;
+      headers: (t: Target) => Promise<Record<string, string>>;
+    }> = [
+      { name: 'raw node:http', start: () => forked('raw-node.ts', {}), path: '/', headers: async () => ({}) },
+      {
+        name: 'raw node:http, same header in and principal out',
+        start: () => forked('raw-node-echo.ts', {}),
+        path: '/',
+        headers: async () => bearer(jwt.accessToken),
+      },
+      {
+        name: 'node:http + guard (jwt, feed)',
+        start: () => forked('guard-node.ts', jwtEnv),
+        path: '/',
+        headers: async () => bearer(jwt.accessToken),
+      },
+      {
+        name: 'node:http + guard (opaque)',
+        start: () => forked('guard-node.ts', opaqueEnv),
+        path: '/',
+        headers: async () => bearer(opaque.accessToken),
+      },
+      {
+        name: 'bare Express 5',
+        start: () => forked('bare-express.ts', {}),
+        path: '/whoami',
+        headers: async () => ({}),
+      },
+      {
+        name: 'orders example (Express + guard, jwt)',
+        start: () => child('examples/shop/src/orders.ts', jwtEnv),
+        path: '/whoami',
+        headers: async () => bearer(jwt.accessToken),
+      },
+      {
+        name: 'orders example (Express + guard, opaque)',
+        start: () => child('examples/shop/src/orders.ts', opaqueEnv),
+        path: '/whoami',
+        headers: async () => bearer(opaque.accessToken),
+      },
+      {
+        name: 'bare Fastify 5',
+        start: () => forked('bare-fastify.ts', {}),
+        path: '/whoami',
+        headers: async () => ({}),
+      },
+      {
+        name: 'profile example (Fastify + guard, jwt)',
+        start: () => child('examples/shop/src/profile.ts', jwtEnv),
+        path: '/whoami',
+        headers: async () => bearer(jwt.accessToken),
+      },
+      {
+        name: 'express-session + connect-redis',
+        start: () => forked('express-session-redis.ts', { TESSERA_REDIS_URL: redis.url }),
+        path: '/whoami',
+        headers: async (t) => ({ cookie: await sessionCookie(t) }),
+      },
     ];
+    // Every scenario once per round, rounds repeated: each ratio is the median of its per-round
+    // ratios, so a noisy moment on the shared cores moves one sample, not the verdict.
+    const samples = new Map<string, LoadResult[]>();
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.log(`  round ${round}/${ROUNDS}`);
+      for (const scenario of scenarios) {
+        const target = await scenario.start();
+        try {
+          const result = await runLoad({
+            name: scenario.name,
+            url: `${target.url}${scenario.path}`,
+            headers: await scenario.headers(target),
+            cpu: target.cpu,
+          });
+          print(result);
+          samples.set(scenario.name, [...(samples.get(scenario.name) ?? []), result]);
+        } finally {
+          await target.stop();
+        }
+      }
+    }
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)] ?? 0;
+    };
+    const summary = (name: string): LoadResult => {
+      const runs = samples.get(name) ?? [];
+      const pick = (f: (r: LoadResult) => number) => median(runs.map(f));
+      return {
+        name,
+        requestsPerSec: pick((r) => r.requestsPerSec),
+        latencyP50Ms: pick((r) => r.latencyP50Ms),
+        latencyP99Ms: pick((r) => r.latencyP99Ms),
+        serverCpuUsPerRequest: pick((r) => r.serverCpuUsPerRequest),
+        requests: pick((r) => r.requests),
+        non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+        errors: runs.reduce((n, r) => n + r.errors, 0),
+      };
+    };
+    const row = (name: string, baseline: string): Row & { ratioRange: [number, number] } => {
+      const ours = samples.get(name) ?? [];
+      const base = samples.get(baseline) ?? [];
+      const perRound = ours.map((r, i) => ratio(r.requestsPerSec, base[i]?.requestsPerSec ?? 0));
+      return {
+        ...summary(name),
+        baseline,
+        ratio: median(perRound),
+        ratioRange: [Math.min(...perRound), Math.max(...perRound)],
+      };
+    };
+    const rows = [
+      row('node:http + guard (jwt, feed)', 'raw node:http'),
+      row('node:http + guard (jwt, feed)', 'raw node:http, same header in and principal out'),
+      row('node:http + guard (opaque)', 'raw node:http'),
+      row('orders example (Express + guard, jwt)', 'bare Express 5'),
+      row('profile example (Fastify + guard, jwt)', 'bare Fastify 5'),
+      row('orders example (Express + guard, opaque)', 'express-session + connect-redis'),
+      row('bare Express 5', 'express-session + connect-redis'),
+    ];
+    const baselines = [
+      'raw node:http',
+      'raw node:http, same header in and principal out',
+      'bare Express 5',
+      'bare Fastify 5',
+      'express-session + connect-redis',
+    ].map(summary);
     const cold = await coldTokens(jwtAuth.url, redis.url, jwt.refreshToken as string);
     console.log(
       `  cold token: ${cold.coldUs} µs (jwtVerify + hash ${cold.joseVerifyPlusHashUs} µs), warm ${cold.warmUs} µs`,
     );
-    return { baselines: [raw, rawEcho, bareExpress, bareFastify, expressSession], rows, cold };
+    return { rounds: ROUNDS, baselines, rows, cold };
   } finally {
     await jwtAuth.stop();
     await opaqueAuth.stop();

@@ -91,6 +91,7 @@ registerSection('guard', 'Guard: guarded services vs their baselines (autocannon
     Number(x.requestsPerSec),
     String(x.baseline),
     Number(x.ratio),
+    Array.isArray(x.ratioRange) ? `${x.ratioRange[0]}–${x.ratioRange[1]}` : '',
     Number(x.serverCpuUsPerRequest),
     Number(x.latencyP99Ms),
   ]);
@@ -101,7 +102,20 @@ registerSection('guard', 'Guard: guarded services vs their baselines (autocannon
   ]);
   const cold = (r.cold as Json) ?? {};
   return [
-    table(['guarded service', 'req/s', 'baseline (same run)', 'ratio', 'server CPU µs/req', 'p99 ms'], rows),
+    `Each scenario ran once per round, ${String(r.rounds ?? 1)} rounds; req/s, CPU and latency are medians, the ratio is the median of the per-round ratios (range beside it).`,
+    '',
+    table(
+      [
+        'guarded service',
+        'req/s',
+        'baseline (same run)',
+        'ratio',
+        'ratio range',
+        'server CPU µs/req',
+        'p99 ms',
+      ],
+      rows,
+    ),
     '',
     table(['baseline', 'req/s', 'server CPU µs/req'], base),
     '',
