@@ -37,11 +37,33 @@ export function decodeSessionHash(sessionId: string, flat: unknown): StoredSessi
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < flat.length; i += 2) map.set(String(flat[i]), String(flat[i + 1]));
   if (map.get('rv') === '1') return null;
-  const userId = map.get('uid');
+  const record = recordFrom(sessionId, (field) => map.get(field));
   const secretHash = map.get('rh');
-  const roles = parseRoles(map.get('roles'));
-  const numbers = ['ca', 'ls', 'exp', 'abs', 'at'].map((f) => Number(map.get(f)));
-  if (!userId || !secretHash || !roles || numbers.some((n) => !Number.isFinite(n))) return null;
+  if (!record || !secretHash) return null;
+  return { ...record, secretHash };
+}
+
+/** Field order of the positional session a script returns (`rotate`). */
+const POSITIONAL_FIELDS = ['uid', 'roles', 'ca', 'ls', 'exp', 'abs', 'ip', 'ua', 'at'];
+
+/**
+ * Decodes the session a script returns positionally (`rotate`): `uid, roles, ca, ls, exp, abs,
+ * ip, ua, at` — what a caller sees, without the hashes. `null` when malformed.
+ */
+export function decodeSessionValues(sessionId: string, values: unknown): SessionRecord | null {
+  if (!Array.isArray(values) || values.length !== POSITIONAL_FIELDS.length) return null;
+  return recordFrom(sessionId, (field) => values[POSITIONAL_FIELDS.indexOf(field)]);
+}
+
+/** The session record from its fields (by name), or `null` when a field is missing or malformed. */
+function recordFrom(sessionId: string, get: (field: string) => unknown): SessionRecord | null {
+  const userId = get('uid');
+  const rawRoles = get('roles');
+  const roles = typeof rawRoles === 'string' ? parseRoles(rawRoles) : null;
+  const numbers = ['ca', 'ls', 'exp', 'abs', 'at'].map((field) => Number(get(field)));
+  if (typeof userId !== 'string' || userId === '' || !roles || numbers.some((n) => !Number.isFinite(n))) {
+    return null;
+  }
   const [createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, accessExpiresAt] = numbers as [
     number,
     number,
@@ -49,46 +71,8 @@ export function decodeSessionHash(sessionId: string, flat: unknown): StoredSessi
     number,
     number,
   ];
-  return {
-    id: sessionId,
-    userId,
-    roles,
-    createdAt,
-    lastSeenAt,
-    expiresAt,
-    absoluteExpiresAt,
-    ip: map.get('ip') ?? '',
-    userAgent: map.get('ua') ?? '',
-    accessExpiresAt,
-    secretHash,
-  };
-}
-
-/**
- * Decodes the session a script returns positionally (`rotate`): `uid, roles, ca, ls, exp, abs,
- * ip, ua, at` — what a caller sees, without the hashes. `null` when malformed.
- */
-export function decodeSessionValues(sessionId: string, values: unknown): SessionRecord | null {
-  if (!Array.isArray(values) || values.length !== 9) return null;
-  const [userId, rawRoles, ca, ls, exp, abs, ip, ua, at] = values as unknown[];
-  const roles = typeof rawRoles === 'string' ? parseRoles(rawRoles) : null;
-  const createdAt = Number(ca);
-  const lastSeenAt = Number(ls);
-  const expiresAt = Number(exp);
-  const absoluteExpiresAt = Number(abs);
-  const accessExpiresAt = Number(at);
-  if (
-    typeof userId !== 'string' ||
-    userId === '' ||
-    !roles ||
-    !Number.isFinite(createdAt) ||
-    !Number.isFinite(lastSeenAt) ||
-    !Number.isFinite(expiresAt) ||
-    !Number.isFinite(absoluteExpiresAt) ||
-    !Number.isFinite(accessExpiresAt)
-  ) {
-    return null;
-  }
+  const ip = get('ip');
+  const userAgent = get('ua');
   return {
     id: sessionId,
     userId,
@@ -98,7 +82,7 @@ export function decodeSessionValues(sessionId: string, values: unknown): Session
     expiresAt,
     absoluteExpiresAt,
     ip: typeof ip === 'string' ? ip : '',
-    userAgent: typeof ua === 'string' ? ua : '',
+    userAgent: typeof userAgent === 'string' ? userAgent : '',
     accessExpiresAt,
   };
 }
