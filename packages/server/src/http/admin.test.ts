@@ -1,8 +1,7 @@
-import { connectRedis, createRedisClient, createRedisStore, type SessionStore } from '@tessera/core';
 import { type RedisServer, startRedis } from '@tessera/testkit';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, createTestApp, type TestApp } from '../testing/test-app.ts';
+import { ADMIN_TOKEN, createTestApp, createTestRedisStore, type TestApp } from '../testing/test-app.ts';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -12,15 +11,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function redisStore(): Promise<SessionStore> {
-  const client = createRedisClient({ kind: 'single', url: redis.url });
-  await connectRedis(client);
-  return createRedisStore({
-    client,
-    keyPrefix: `a${Math.random().toString(36).slice(2, 8)}:`,
-    revocationRetentionMs: 700_000,
-  });
-}
+const redisStore = () => createTestRedisStore(redis.url);
 
 const PASSWORD = 'correct horse battery';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };

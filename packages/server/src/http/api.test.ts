@@ -1,7 +1,6 @@
-import { connectRedis, createRedisClient, createRedisStore, type SessionStore } from '@tessera/core';
 import { type RedisServer, startRedis } from '@tessera/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../testing/test-app.ts';
+import { createTestApp, createTestRedisStore, type TestApp } from '../testing/test-app.ts';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -11,15 +10,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function redisStore(): Promise<SessionStore> {
-  const client = createRedisClient({ kind: 'single', url: redis.url });
-  await connectRedis(client);
-  return createRedisStore({
-    client,
-    keyPrefix: `t${Math.random().toString(36).slice(2, 8)}:`,
-    revocationRetentionMs: 700_000,
-  });
-}
+const redisStore = () => createTestRedisStore(redis.url);
 
 const PASSWORD = 'correct horse battery';
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -1,7 +1,7 @@
-import { connectRedis, createRedisClient, createRedisStore, type SessionStore } from '@tessera/core';
+import type { SessionStore } from '@tessera/core';
 import { type RedisServer, startRedis } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp } from '../testing/test-app.ts';
+import { createTestApp, createTestRedisStore } from '../testing/test-app.ts';
 
 const PASSWORD = 'correct horse battery';
 let redis: RedisServer;
@@ -12,11 +12,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function openStore(prefix: string): Promise<SessionStore> {
-  const client = createRedisClient({ kind: 'single', url: redis.url });
-  await connectRedis(client);
-  return createRedisStore({ client, keyPrefix: prefix, revocationRetentionMs: 700_000 });
-}
+const openStore = (prefix: string) => createTestRedisStore(redis.url, prefix);
 
 /** Two auth instances on one Redis (and one users store each, holding the same user). */
 async function twoInstances(env: Record<string, string>, modeEnv: Record<string, string> = {}) {

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Clock, KeyRing, SessionStore } from '@tessera/core';
+import {
+  type Clock,
+  connectRedis,
+  createRedisClient,
+  createRedisStore,
+  type KeyRing,
+  type SessionStore,
+} from '@tessera/core';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildAuthServer } from '../app.ts';
 import { loadConfig } from '../config/env-config.ts';
@@ -76,4 +83,15 @@ export async function createTestApp(
       return app.inject({ method: 'POST', url: '/v1/login', headers, payload: { username, password } });
     },
   };
+}
+
+/** A Redis session store on `redisUrl` with its own key prefix (random unless given), so tests can share one server. */
+export async function createTestRedisStore(redisUrl: string, keyPrefix?: string): Promise<SessionStore> {
+  const client = createRedisClient({ kind: 'single', url: redisUrl });
+  await connectRedis(client);
+  return createRedisStore({
+    client,
+    keyPrefix: keyPrefix ?? `t${Math.random().toString(36).slice(2, 8)}:`,
+    revocationRetentionMs: 700_000,
+  });
 }
