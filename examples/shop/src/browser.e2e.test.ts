@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RedisServer, startRedis } from '@tessera/testkit';
@@ -27,6 +36,7 @@ describe.skipIf(missing.length > 0)(
     let origin: string;
     let browser: Browser;
     let page: Page;
+    const events: string[] = [];
 
     beforeAll(async () => {
       redis = await startRedis();
@@ -35,12 +45,18 @@ describe.skipIf(missing.length > 0)(
       origin = `http://127.0.0.1:${port}`;
       prefix = mkdtempSync(join(tmpdir(), 'tessera-web-'));
       mkdirSync(join(prefix, 'tmp'));
+      // nginx's workers run as an unprivileged user and cannot read a checkout in a 0700 folder
+      // (CI clones into one): serve a copy of the page from the prefix, readable by everyone.
+      chmodSync(prefix, 0o755);
+      mkdirSync(join(prefix, 'web'), { mode: 0o755 });
+      copyFileSync(join(ROOT, 'examples/shop/web/index.html'), join(prefix, 'web/index.html'));
+      chmodSync(join(prefix, 'web/index.html'), 0o644);
       const host = (url: string) => new URL(url).host;
       writeFileSync(
         join(prefix, 'nginx.conf'),
         readFileSync(join(ROOT, 'examples/shop/gateway/single-origin.conf.template'), 'utf8')
           .replaceAll('__LISTEN__', String(port))
-          .replaceAll('__WEB__', join(ROOT, 'examples/shop/web'))
+          .replaceAll('__WEB__', join(prefix, 'web'))
           .replaceAll('__AUTH__', host(stack.authUrl))
           .replaceAll('__ORDERS__', host(stack.services.orders.url))
           .replaceAll('__PROFILE__', host(stack.services.profile.url)),
@@ -65,6 +81,15 @@ describe.skipIf(missing.length > 0)(
         ],
       });
       page = await browser.newPage();
+      // A stuck step fails within 15 s with the step named, instead of the whole test timing out.
+      page.setDefaultTimeout(15_000);
+      page.on('requestfailed', (request) =>
+        events.push(`request failed: ${request.method()} ${request.url()}`),
+      );
+      page.on('response', (response) =>
+        events.push(`${response.status()} ${response.request().method()} ${response.url()}`),
+      );
+      page.on('console', (message) => events.push(`console ${message.type()}: ${message.text()}`));
       for (let i = 0; i < 100; i++) {
         try {
           if ((await fetch(origin)).ok) break;
@@ -90,13 +115,25 @@ describe.skipIf(missing.length > 0)(
     async function click(selector: string): Promise<{ status: string; text: string }> {
       await page.evaluate("document.getElementById('out').dataset.status = ''");
       await page.click(selector);
-      await page.waitForFunction("document.getElementById('out').dataset.status !== ''");
+      await page
+        .waitForFunction("document.getElementById('out').dataset.status !== ''")
+        .catch((error: unknown) => {
+          throw new Error(
+            `no answer shown after clicking ${selector}; last page events:\n${events.slice(-8).join('\n')}`,
+            {
+              cause: error,
+            },
+          );
+        });
       const out = page.locator('#out');
       return { status: (await out.getAttribute('data-status')) ?? '', text: (await out.textContent()) ?? '' };
     }
 
-    it('logs in with HttpOnly cookies only, reaches both services, refuses a cross-site-style POST, and logs out everywhere', async () => {
-      await page.goto(origin);
+    it('logs in with HttpOnly cookies only, reaches both services, refuses a cross-site-style POST, and logs out everywhere', {
+      timeout: 90_000,
+    }, async () => {
+      const page0 = await page.goto(origin);
+      expect(page0?.status(), 'the shop page must load through nginx').toBe(200);
       await page.fill('input[name=username]', 'root');
       await page.fill('input[name=password]', 'root-password-123');
       const login = (await click('#login button')).text;
