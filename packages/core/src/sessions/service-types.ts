@@ -111,8 +111,11 @@ export interface SessionService {
   revokeSession(sessionId: string): Promise<boolean>;
   /** Global invalidation of every session of a user; returns how many. */
   revokeUserSessions(userId: string): Promise<number>;
-  /** RFC 7009: revokes the session of any Tessera token; silently ignores unknown tokens. */
-  revokeToken(token: string): Promise<void>;
+  /**
+   * RFC 7009: revokes the session of any Tessera token. Returns the id of the session it
+   * revoked, or `null` for an unknown, forged or expired token (nothing changed).
+   */
+  revokeToken(token: string): Promise<string | null>;
   /** RFC 7662. */
   introspect(token: string): Promise<Introspection>;
 }

@@ -203,8 +203,10 @@ describe.each(drivers)('session service on %s store', (driverName, makeStore) =>
       token_type: 'refresh_token',
     });
     expect(await svc.introspect('nonsense')).toEqual({ active: false });
-    await svc.revokeToken('tsr_nonsense');
-    await svc.revokeToken(issued.refreshToken as string);
+    expect(await svc.revokeToken('tsr_nonsense')).toBeNull();
+    expect(await svc.revokeToken(`tsr_${issued.session.id}.${'A'.repeat(43)}`)).toBeNull();
+    expect(await svc.getSession(issued.session.id)).not.toBeNull();
+    expect(await svc.revokeToken(issued.refreshToken as string)).toBe(issued.session.id);
     expect(await svc.introspect(issued.accessToken)).toEqual({ active: false });
   });
 

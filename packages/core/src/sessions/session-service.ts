@@ -318,7 +318,9 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     revokeToken: async (token) => {
       const now = clock.now();
       const found = await sessionIdOfToken(token, now);
-      if (found) await store.revokeSession(found.sessionId, now);
+      if (!found) return null;
+      await store.revokeSession(found.sessionId, now);
+      return found.sessionId;
     },
   };
 }

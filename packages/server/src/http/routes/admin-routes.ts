@@ -1,4 +1,4 @@
-import { InvalidRequestError, NotFoundError, parseOpaqueToken, parseSessionId } from '@tessera/core';
+import { InvalidRequestError, NotFoundError, parseSessionId } from '@tessera/core';
 import type { FastifyRequest } from 'fastify';
 import { requireAdmin } from '../admin-auth.ts';
 import type { AppContext } from '../context.ts';
@@ -59,10 +59,9 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     responses: { 200: { description: 'Revoked (or unknown)' }, 401: problem('unauthorized') },
     errors: ['invalid_request', ...ADMIN_ERRORS],
     async handler(_request, reply, { body }) {
-      const sid =
-        parseOpaqueToken(body.token)?.sessionId ?? (await ctx.sessions.verifyAccessToken(body.token))?.sid;
+      // Only a token that proves its session (stored secret, valid signature) revokes anything.
+      const sid = await ctx.sessions.revokeToken(body.token);
       if (sid) ctx.revoked.add([sid]);
-      await ctx.sessions.revokeToken(body.token);
       ctx.metrics.revocations.inc({ kind: 'token' });
       return reply.code(200).send();
     },
