@@ -237,19 +237,15 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   }
 
   /** The session id a token proves possession of, or `null` (unknown, forged, expired). */
-  async function sessionIdOfToken(
-    token: string,
-    now: number,
-  ): Promise<{ sessionId: string; kind: 'opaque' | 'jwt' } | null> {
-    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
+  async function sessionIdOfToken(token: string, now: number): Promise<string | null> {
     const parsed = parseOpaqueToken(token);
     if (parsed) {
       const stored = await store.getSession(parsed.sessionId);
       if (!stored || !safeEqual(hashSecret(parsed.secret), stored.secretHash)) return null;
-      return { sessionId: parsed.sessionId, kind: 'opaque' };
+      return parsed.sessionId;
     }
     const result = await verifyAccessToken(token, keys.verificationKeys(), { ...verifyOptions, now });
-    return result.ok ? { sessionId: result.claims.sid, kind: 'jwt' } : null;
+    return result.ok ? result.claims.sid : null;
   }
 
   async function introspect(token: string): Promise<Introspection> {
@@ -289,8 +285,6 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   }
 
   async function authenticateJwtWithoutTouch(token: string, now: number) {
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH)
-      throw new InvalidTokenError('malformed');
     const claims = await verifyJwt(token, now);
     const session = await store.getSession(claims.sid);
     if (!session || session.userId !== claims.sub || session.expiresAt <= now) {
@@ -317,10 +311,10 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     revokeUserSessions: (userId) => store.revokeUserSessions(userId, clock.now()),
     revokeToken: async (token) => {
       const now = clock.now();
-      const found = await sessionIdOfToken(token, now);
-      if (!found) return null;
-      await store.revokeSession(found.sessionId, now);
-      return found.sessionId;
+      const sessionId = await sessionIdOfToken(token, now);
+      if (sessionId === null) return null;
+      await store.revokeSession(sessionId, now);
+      return sessionId;
     },
   };
 }
