@@ -18,8 +18,8 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { freePort } from '../test/support/free-port.ts';
+import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { runLoop, startChild } from './lib/process.ts';
-import { startBenchRedis } from './lib/redis.ts';
 import { ratio } from './lib/results.ts';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION ?? 5) * 1000;

@@ -21,7 +21,7 @@ import {
   verifyAccessToken,
 } from '@tessera/core';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { startBenchRedis } from './lib/redis.ts';
+import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { machine, writeResult } from './lib/results.ts';
 
 export interface CoreBenchEntry {

@@ -4,8 +4,8 @@
 // express-session + connect-redis; and the cost of a cold (first-seen) token.
 import { createGuard } from '@tessera/guard';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { type LoadResult, runLoad, startBenchServer } from './lib/load.ts';
-import { startBenchRedis } from './lib/redis.ts';
 import { ratio } from './lib/results.ts';
 import { addUser, type LoggedIn, loginUser, startAuthService, startTsService } from './lib/stack.ts';
 

@@ -5,7 +5,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { revocationFields, revocationStreamKey } from '@tessera/core';
 import { Redis } from 'ioredis';
-import { startBenchRedis } from './lib/redis.ts';
+import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { addUser, loginUser, startAuthService, startTsService } from './lib/stack.ts';
 
 const TRIALS = Number(process.env.BENCH_REVOCATION_TRIALS ?? 100);

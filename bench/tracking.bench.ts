@@ -13,7 +13,7 @@ import { createGuard } from '@tessera/guard';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { openSessionFixture } from '../packages/guard/src/testing/auth-fixture.ts';
-import { startBenchRedis } from './lib/redis.ts';
+import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 
 const LOOKUPS = Number(process.env.BENCH_TRACKING_LOOKUPS ?? 20_000);
 const TRIALS = Number(process.env.BENCH_TRACKING_TRIALS ?? 100);
