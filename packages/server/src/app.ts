@@ -81,6 +81,7 @@ export async function buildAuthServer(
     sessionStore: store,
     storeFromConfig: options.store === undefined,
     keys: resources.context.keys,
+    now: () => clock.now(),
     registry: metrics.registry,
     revokeUser: (username) => revokeEverySessionOf(ctx, username),
     warn: (fields, message) => logger.warn(fields, message),

@@ -55,6 +55,8 @@ export async function openSsf(options: {
   /** `true` when `sessionStore` is the one described by `config` (not handed in). */
   storeFromConfig: boolean;
   keys: KeyRing;
+  /** The service's clock (feed entry ids are in it). */
+  now: () => number;
   registry: Registry;
   revokeUser(username: string): Promise<boolean>;
   warn(fields: Record<string, unknown>, message: string): void;
@@ -74,7 +76,7 @@ export async function openSsf(options: {
         retentionMs: config.accessTtlMs + REVOCATION_MARGIN_MS,
         claimIdleMs: config.ssf.claimIdleMs,
       })
-    : storeRevocationSource(options.sessionStore);
+    : storeRevocationSource(options.sessionStore, options.now);
   const metrics = createSsfMetrics(options.registry, async () => {
     const streams = await store.listStreams();
     return Promise.all(streams.map(async (s) => ({ stream: s.id, length: await store.queueLength(s) })));

@@ -173,6 +173,7 @@ export function createRedisSsfStore(client: RedisClient, prefix: string): SsfSto
           return await claimOnce(stream, consumer, count, minIdleMs);
         } catch (error) {
           if (!isNoGroup(error)) throw error;
+          if (!(await client.exists(configKey(stream.id)))) return []; // deleted meanwhile
           await ensureGroup(stream); // the queue expired or was created by XADD alone
           return claimOnce(stream, consumer, count, minIdleMs);
         }

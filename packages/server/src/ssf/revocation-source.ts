@@ -26,7 +26,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).u
  * the last entry handled, every `intervalMs`. Nothing to keep across restarts: a memory store
  * and its streams die with the process.
  */
-export function storeRevocationSource(store: SessionStore, intervalMs = 100): RevocationSource {
+export function storeRevocationSource(
+  store: SessionStore,
+  now: () => number = Date.now,
+  intervalMs = 100,
+): RevocationSource {
   let stopped = false;
   let loop: Promise<void> | undefined;
   return {
@@ -35,7 +39,7 @@ export function storeRevocationSource(store: SessionStore, intervalMs = 100): Re
         let last = '0';
         while (!stopped) {
           try {
-            const entries = await store.readRevocations(last, Date.now());
+            const entries = await store.readRevocations(last, now());
             if (entries.length > 0) {
               await handle(entries);
               last = (entries.at(-1) as RevocationEntry).id;

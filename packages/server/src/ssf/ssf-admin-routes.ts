@@ -66,7 +66,7 @@ export function ssfAdminRoutes(ctx: AppContext): RouteSpec[] {
         endpointUrl: body.backchannel_logout_uri,
         eventsRequested: [],
         status: 'enabled',
-        createdAt: Date.now(),
+        createdAt: ctx.clock.now(),
         inactivityTimeoutMs: ctx.config.ssf.inactivityTimeoutMs,
       };
       await ctx.ssf.store.saveStream(stream);

@@ -103,7 +103,7 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
         eventsRequested: [...new Set(body.events_requested ?? [])],
         ...(body.description !== undefined ? { description: body.description } : {}),
         status: 'enabled',
-        createdAt: Date.now(),
+        createdAt: ctx.clock.now(),
         inactivityTimeoutMs: ctx.config.ssf.inactivityTimeoutMs,
       };
       await save(stream);
