@@ -10,6 +10,10 @@ import { waitFor } from './testing/set-receiver.ts';
 const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 let t: TestApp | undefined;
+const current = (): TestApp => {
+  if (!t) throw new Error('no test app');
+  return t;
+};
 
 afterEach(async () => {
   await t?.close();
@@ -29,20 +33,20 @@ async function setup(env: Record<string, string> = {}) {
 }
 
 async function login(): Promise<{ accessToken: string; refreshToken: string; session: { id: string } }> {
-  const res = await t?.login('alice', 'password-123');
-  expect(res?.statusCode).toBe(200);
-  return res?.json() as { accessToken: string; refreshToken: string; session: { id: string } };
+  const res = await current().login('alice', 'password-123');
+  expect(res.statusCode).toBe(200);
+  return res.json() as { accessToken: string; refreshToken: string; session: { id: string } };
 }
 
 /** Session ids named by the SETs waiting on the poll stream. */
 async function revokedSessions(streamId: string): Promise<string[]> {
-  const res = await t?.app.inject({
+  const res = await current().app.inject({
     method: 'POST',
     url: `/v1/ssf/poll/${streamId}`,
     headers: admin,
     payload: { returnImmediately: true },
   });
-  return Object.values((res?.json() as { sets: Record<string, string> }).sets).map(
+  return Object.values((res.json() as { sets: Record<string, string> }).sets).map(
     (set) => (decodeJwt(set).sub_id as { session: { id: string } }).session.id,
   );
 }
@@ -66,7 +70,7 @@ describe('every session revocation becomes a session-revoked SET', () => {
   it('DELETE /v1/sessions/{id}', async () => {
     const stream = await setup();
     const [a, b] = [await login(), await login()];
-    await t?.app.inject({
+    await current().app.inject({
       method: 'DELETE',
       url: `/v1/sessions/${b.session.id}`,
       headers: bearer(a.accessToken),
@@ -77,21 +81,25 @@ describe('every session revocation becomes a session-revoked SET', () => {
   it('admin revoke-all, admin revoke of one session and RFC 7009 /v1/revoke', async () => {
     const stream = await setup();
     const [a, b, c, d] = [await login(), await login(), await login(), await login()];
-    await t?.app.inject({ method: 'DELETE', url: `/v1/admin/sessions/${a.session.id}`, headers: admin });
-    await t?.app.inject({
+    await current().app.inject({
+      method: 'DELETE',
+      url: `/v1/admin/sessions/${a.session.id}`,
+      headers: admin,
+    });
+    await current().app.inject({
       method: 'POST',
       url: '/v1/revoke',
       headers: { ...admin, 'content-type': 'application/x-www-form-urlencoded' },
       payload: `token=${encodeURIComponent(b.refreshToken)}`,
     });
     await expectSetsFor(stream, [a.session.id, b.session.id]);
-    await t?.app.inject({
+    await current().app.inject({
       method: 'POST',
       url: `/v1/ssf/poll/${stream}`,
       headers: admin,
       payload: { ack: [], maxEvents: 0 },
     });
-    await t?.app.inject({ method: 'DELETE', url: '/v1/admin/users/alice/sessions', headers: admin });
+    await current().app.inject({ method: 'DELETE', url: '/v1/admin/users/alice/sessions', headers: admin });
     await waitFor(async () => (await revokedSessions(stream)).length === 4, 2000, 'revoke-all SETs');
     expect((await revokedSessions(stream)).sort()).toEqual([a, b, c, d].map((s) => s.session.id).sort());
   });
@@ -100,7 +108,7 @@ describe('every session revocation becomes a session-revoked SET', () => {
     const stream = await setup();
     const a = await login();
     const refresh = () =>
-      t?.app.inject({ method: 'POST', url: '/v1/refresh', payload: { refreshToken: a.refreshToken } });
+      current().app.inject({ method: 'POST', url: '/v1/refresh', payload: { refreshToken: a.refreshToken } });
     expect((await refresh())?.statusCode).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect((await refresh())?.json().code).toBe('refresh_token_reused');
