@@ -5,7 +5,7 @@ import { requireAdmin } from '../http/admin-auth.ts';
 import type { AppContext } from '../http/context.ts';
 import { defineRoute, type RouteSpec } from '../http/route-spec.ts';
 import { Problem } from '../http/schemas.ts';
-import { POLL_METHOD, PUSH_METHOD, verificationEvent } from './events.ts';
+import { POLL_METHOD, PUSH_METHOD, streamWants, VERIFICATION, verificationEvent } from './events.ts';
 import {
   CreateStreamBody,
   StreamConfiguration,
@@ -234,7 +234,9 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     errors: ADMIN_ERRORS,
     async handler(_request, reply, { body }) {
       const stream = await streamOrThrow(body.stream_id);
-      await ctx.ssf.transmitter.publish(stream, [verificationEvent(stream, randomUUID(), body.state)]);
+      if (streamWants(stream, VERIFICATION)) {
+        await ctx.ssf.transmitter.publish(stream, [verificationEvent(stream, randomUUID(), body.state)]);
+      }
       await ctx.ssf.store.touchStream(stream);
       return reply.code(204).send();
     },
