@@ -23,7 +23,7 @@ import { openResources, type ResourceOverrides } from './resources.ts';
 import { openSsf } from './ssf/open-ssf.ts';
 import { revokeEverySessionOf } from './ssf/revoke-user.ts';
 import { ssfAdminRoutes } from './ssf/ssf-admin-routes.ts';
-import { registerSetContentType, ssfDeliveryRoutes } from './ssf/ssf-delivery-routes.ts';
+import { registerSsfHttp, ssfDeliveryRoutes } from './ssf/ssf-delivery-routes.ts';
 import { ssfRoutes } from './ssf/ssf-routes.ts';
 
 /** Largest request body accepted (bytes); more is 413 `payload_too_large`. */
@@ -112,7 +112,7 @@ export async function buildAuthServer(
   });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
-  registerSetContentType(app, BODY_LIMIT);
+  registerSsfHttp(app, ctx, BODY_LIMIT);
   app.removeContentTypeParser('text/plain');
   // An empty JSON body (a bodyless POST that still sends Content-Type: application/json, as
   // many fetch wrappers do) counts as no body; anything else goes to Fastify's safe parser.

@@ -14,11 +14,17 @@ const problem = (description: string) => ({
 const SET_MEDIA = 'application/secevent+jwt';
 const DEFAULT_MAX_EVENTS = 100;
 
-/** Lets `POST /v1/ssf/receiver` read an `application/secevent+jwt` body as text. */
-export function registerSetContentType(app: FastifyInstance, bodyLimit: number): void {
+/**
+ * Lets `POST /v1/ssf/receiver` read an `application/secevent+jwt` body as text, and ends the
+ * long polls when the service shuts down (so they do not hold `close()` for the poll wait).
+ */
+export function registerSsfHttp(app: FastifyInstance, ctx: Pick<AppContext, 'ssf'>, bodyLimit: number): void {
   app.addContentTypeParser(SET_MEDIA, { parseAs: 'string', bodyLimit }, (_request, body, done) =>
     done(null, body),
   );
+  app.addHook('preClose', async () => {
+    ctx.ssf.transmitter.stopWaiting();
+  });
 }
 
 /** RFC 8936 poll endpoint and the RFC 8935 receiver endpoint. */
@@ -55,11 +61,11 @@ export function ssfDeliveryRoutes(ctx: AppContext): RouteSpec[] {
       let { items, more } = await store.peek(stream, max);
       if (items.length === 0 && body?.returnImmediately !== true) {
         const deadline = Date.now() + ctx.config.ssf.pollWaitMs;
-        let gone = false;
-        request.raw.once('close', () => {
+        let gone = false; // the client hung up: stop waiting
+        reply.raw.once('close', () => {
           gone = true;
         });
-        while (items.length === 0 && !gone && Date.now() < deadline) {
+        while (items.length === 0 && !gone && !transmitter.closing && Date.now() < deadline) {
           await transmitter.wait(stream.id, Math.min(250, deadline - Date.now()));
           ({ items, more } = await store.peek(stream, max));
         }

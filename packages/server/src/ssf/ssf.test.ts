@@ -10,6 +10,7 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/env-config.ts';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../testing/test-app.ts';
 import { startTestReceiver, type TestReceiver, waitFor } from './testing/set-receiver.ts';
 
@@ -261,6 +262,23 @@ describe('SSF transmitter (in-process, memory store)', () => {
     expect(done.json().sets).toEqual({});
   });
 
+  it('a pending long poll does not hold the shutdown', async () => {
+    const other = await createTestApp({ TESSERA_SSF_POLL_WAIT: '60s' });
+    const res = await other.app.inject({
+      method: 'POST',
+      url: '/v1/ssf/streams',
+      headers: admin,
+      payload: { delivery: { method: 'urn:ietf:rfc:8936' } },
+    });
+    const url = `/v1/ssf/poll/${res.json().stream_id}`;
+    const waiting = other.app.inject({ method: 'POST', url, headers: admin, payload: {} }).then((r) => r);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await other.close();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await waiting).json()).toEqual({ sets: {}, moreAvailable: false });
+  });
+
   it('sends a verification event with the state the receiver asked for', async () => {
     const stream = await createStream({
       delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: receiver.url },
@@ -449,5 +467,25 @@ describe('SSF receiver (POST /v1/ssf/receiver)', () => {
       headers: { authorization: `Bearer ${bob.accessToken}` },
     });
     expect(out.statusCode).toBe(401);
+  });
+});
+
+describe('SSF settings', () => {
+  it('TESSERA_SSF_TRUSTED_ISSUERS takes issuer=jwks_uri pairs and names itself when malformed', () => {
+    const config = loadConfig({
+      TESSERA_SSF_TRUSTED_ISSUERS:
+        'https://a.example=https://a.example/jwks, https://b.example/t1=http://b:8080/keys',
+    });
+    expect(config.ssf.trustedIssuers).toEqual([
+      { issuer: 'https://a.example', jwksUri: 'https://a.example/jwks' },
+      { issuer: 'https://b.example/t1', jwksUri: 'http://b:8080/keys' },
+    ]);
+    for (const bad of ['https://a.example', 'https://a.example=ftp://x/jwks', '=https://a.example/jwks']) {
+      expect(() => loadConfig({ TESSERA_SSF_TRUSTED_ISSUERS: bad })).toThrow(
+        /^TESSERA_SSF_TRUSTED_ISSUERS: /,
+      );
+    }
+    expect(() => loadConfig({ TESSERA_SSF_RETRY_MAX: 'soon' })).toThrow(/^TESSERA_SSF_RETRY_MAX: /);
+    expect(() => loadConfig({ TESSERA_SSF_POLL_WAIT: '5m' })).toThrow(/^TESSERA_SSF_POLL_WAIT: /);
   });
 });

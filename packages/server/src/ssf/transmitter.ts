@@ -42,8 +42,12 @@ export interface Transmitter {
   publishCredentialChange(userId: string, changeType: 'update' | 'delete'): Promise<void>;
   /** The compact JWS of a queued event (signed now, with the current key). */
   sign(stream: StreamRecord, event: QueuedEvent): Promise<string>;
-  /** Resolves when the stream may have new events, or after `ms`. */
+  /** Resolves when the stream may have new events, or after `ms` (at once while closing). */
   wait(streamId: string, ms: number): Promise<void>;
+  /** `true` once the service is shutting down: long polls answer now. */
+  readonly closing: boolean;
+  /** Ends every wait (the service is shutting down and must not be held by long polls). */
+  stopWaiting(): void;
   /** The stream list changed on this instance. */
   invalidate(): void;
   close(): Promise<void>;
@@ -72,6 +76,7 @@ const BATCH = 20;
 export function createTransmitter(options: TransmitterOptions): Transmitter {
   const { store, metrics } = options;
   let stopped = false;
+  let closing = false;
   let cached: { at: number; streams: StreamRecord[] } | null = null;
   let keptAliveAt = Date.now();
   const busy = new Set<string>();
@@ -242,7 +247,15 @@ export function createTransmitter(options: TransmitterOptions): Transmitter {
       }
     },
     sign,
+    get closing() {
+      return closing;
+    },
+    stopWaiting() {
+      closing = true;
+      for (const id of [...waiters.keys()]) wake(id);
+    },
     async wait(streamId, ms) {
+      if (closing) return;
       await new Promise<void>((resolve) => {
         const set = waiters.get(streamId) ?? new Set();
         waiters.set(streamId, set);
