@@ -27,7 +27,9 @@ export type SetErrorCode =
 
 export type ReceiveOutcome =
   | { ok: true; revokedUsers: string[] }
-  | { ok: false; err: SetErrorCode; description: string };
+  | { ok: false; err: SetErrorCode; description: string }
+  /** The issuer's JWKS could not be fetched: not the SET's fault, the transmitter should retry. */
+  | { ok: false; err: 'temporarily_unavailable'; description: string };
 
 export interface TrustedIssuer {
   issuer: string;
@@ -91,9 +93,14 @@ function classify(error: unknown): ReceiveOutcome {
   if (
     error instanceof errors.JWKSTimeout ||
     error instanceof errors.JWKSInvalid ||
-    error instanceof TypeError
+    error instanceof TypeError || // fetch failed
+    (error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC') // not 200 OK
   ) {
-    return fail('invalid_key', "the issuer's keys could not be fetched");
+    return {
+      ok: false,
+      err: 'temporarily_unavailable',
+      description: "the issuer's keys could not be fetched; retry",
+    };
   }
   return fail('invalid_request', 'not a valid SET');
 }

@@ -86,6 +86,9 @@ export function ssfDeliveryRoutes(ctx: AppContext): RouteSpec[] {
     responses: {
       202: { description: 'Accepted' },
       400: { description: 'RFC 8935 error: { err, description }' },
+      503: {
+        description: "The issuer's JWKS could not be fetched: { err: temporarily_unavailable }, Retry-After",
+      },
     },
     errors: ['store_unavailable'],
     async handler(request, reply) {
@@ -100,8 +103,11 @@ export function ssfDeliveryRoutes(ctx: AppContext): RouteSpec[] {
       if (!outcome.ok) {
         metrics.received.inc({ outcome: outcome.err });
         request.log.warn({ err: outcome.err, description: outcome.description }, 'SET refused');
+        // 503 when the issuer's keys are out of reach: the transmitter retries instead of dropping
+        const unavailable = outcome.err === 'temporarily_unavailable';
+        if (unavailable) reply.header('retry-after', '5');
         return reply
-          .code(400)
+          .code(unavailable ? 503 : 400)
           .type('application/json')
           .send({ err: outcome.err, description: outcome.description });
       }

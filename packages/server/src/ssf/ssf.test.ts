@@ -77,7 +77,7 @@ beforeAll(async () => {
   idp = await startIdp();
   rogue = await generateKeyPair('ES256');
   t = await createTestApp({
-    TESSERA_SSF_TRUSTED_ISSUERS: `https://idp.example=${idp.url}/jwks`,
+    TESSERA_SSF_TRUSTED_ISSUERS: `https://idp.example=${idp.url}/jwks,https://down.example=http://127.0.0.1:9/jwks`,
     TESSERA_SSF_RETRY_MAX: '1s',
   });
   receiver = await startTestReceiver();
@@ -195,6 +195,17 @@ describe('SSF transmitter (in-process, memory store)', () => {
     });
     expect(Object.keys(payload.events as object)).toEqual([SESSION_REVOKED]);
     expect(payload.jti).toMatch(new RegExp(`^${stream.stream_id}:\\d+-\\d+:0$`));
+    await waitFor(
+      async () =>
+        (await t.app.inject({ url: '/metrics' })).body.includes(
+          `tessera_ssf_events_delivered_total{stream="${stream.stream_id}"} 1`,
+        ),
+      2000,
+      'delivered counter',
+    );
+    expect((await t.app.inject({ url: '/metrics' })).body).toContain(
+      `tessera_ssf_events_queued_total{stream="${stream.stream_id}"} 1`,
+    );
   });
 
   it('poll: long polling returns the SET, ack removes it, moreAvailable says when more wait', async () => {
@@ -419,6 +430,16 @@ describe('SSF receiver (POST /v1/ssf/receiver)', () => {
     const json = await push(JSON.stringify({ a: 1 }), 'application/json');
     expect(json.statusCode).toBe(400);
     expect(json.json().err).toBe('invalid_request');
+  });
+
+  it("503 (retry later) when the issuer's JWKS cannot be fetched, and the jti is not spent", async () => {
+    const token = await idp.sign({ ...revokedFor('alice'), iss: 'https://down.example' });
+    for (let i = 0; i < 2; i++) {
+      const res = await push(token);
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json().err).toBe('temporarily_unavailable');
+    }
   });
 
   it('a trusted session-revoked for alice ends all her sessions; the same SET again is a replay', async () => {
