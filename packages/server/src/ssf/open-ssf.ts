@@ -75,6 +75,11 @@ export async function openSsf(options: {
         consumer,
         retentionMs: config.accessTtlMs + REVOCATION_MARGIN_MS,
         claimIdleMs: config.ssf.claimIdleMs,
+        onError: (error) =>
+          options.warn(
+            { err: error instanceof Error ? error.name : 'error' }, // never Redis text (it may name keys or users)
+            'security events: cannot read the revocation feed (Redis down, or the ACL lacks XREADGROUP/XGROUP); retrying',
+          ),
       })
     : storeRevocationSource(options.sessionStore, options.now);
   const metrics = createSsfMetrics(options.registry, async () => {

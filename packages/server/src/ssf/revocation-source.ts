@@ -78,6 +78,8 @@ export function redisRevocationSource(options: {
   consumer: string;
   retentionMs: number;
   claimIdleMs: number;
+  /** Called when a read fails (at most once a minute); the read is retried meanwhile. */
+  onError?(error: unknown): void;
 }): RevocationSource {
   const { client, consumer } = options;
   const key = revocationStreamKey(options.prefix);
@@ -129,6 +131,7 @@ export function redisRevocationSource(options: {
     start(handle) {
       loop = (async () => {
         let grouped = false;
+        let reportedAt = 0;
         while (!stopped) {
           try {
             if (!grouped) {
@@ -143,6 +146,10 @@ export function redisRevocationSource(options: {
           } catch (error) {
             // NOGROUP: the stream expired (no revocation for a whole retention) and came back
             if (error instanceof Error && error.message.startsWith('NOGROUP')) grouped = false;
+            else if (Date.now() - reportedAt > 60_000) {
+              reportedAt = Date.now();
+              options.onError?.(error);
+            }
             if (!stopped) await sleep(250);
           }
         }
