@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidRequestError, NotFoundError } from '@tessera/core';
 import type { FastifyRequest } from 'fastify';
+import type { z } from 'zod';
 import { requireAdmin } from '../http/admin-auth.ts';
 import type { AppContext } from '../http/context.ts';
 import { defineRoute, type RouteSpec } from '../http/route-spec.ts';
@@ -133,35 +134,53 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     },
   });
 
-  const update = defineRoute({
-    method: 'PATCH',
-    url: '/v1/ssf/streams',
-    summary: 'Change some properties of a stream',
-    tag: 'security events',
-    auth: 'admin',
-    authorize: admin,
-    body: { schema: UpdateStreamBody, media: JSON_BODY },
-    responses: { 200: { description: 'Updated', schema: StreamConfiguration }, 401: problem('unauthorized') },
-    errors: ADMIN_ERRORS,
-    async handler(_request, reply, { body }) {
-      const stream = await streamOrThrow(body.stream_id);
-      if (body.events_requested) stream.eventsRequested = [...new Set(body.events_requested)];
-      if (body.description !== undefined) stream.description = body.description;
-      if (body.delivery) {
-        const wantsPush = body.delivery.method === PUSH_METHOD;
-        if (wantsPush !== (stream.method === 'push')) {
-          throw new InvalidRequestError('the delivery method of a stream cannot change; create a new stream');
-        }
-        if (wantsPush && body.delivery.endpoint_url) stream.endpointUrl = body.delivery.endpoint_url;
-        if (wantsPush && body.delivery.authorization_header) {
-          stream.authorizationHeader = body.delivery.authorization_header;
-        }
+  /** PATCH changes what the body names; PUT (replace) also clears what it leaves out. */
+  const applyChange = (stream: StreamRecord, body: z.infer<typeof UpdateStreamBody>, replace: boolean) => {
+    if (replace && !body.delivery)
+      throw new InvalidRequestError('PUT replaces the stream: delivery is required');
+    if (body.events_requested || replace) stream.eventsRequested = [...new Set(body.events_requested ?? [])];
+    if (body.description !== undefined) stream.description = body.description;
+    else if (replace) delete stream.description;
+    if (body.delivery) {
+      const wantsPush = body.delivery.method === PUSH_METHOD;
+      if (wantsPush !== (stream.method === 'push')) {
+        throw new InvalidRequestError('the delivery method of a stream cannot change; create a new stream');
       }
-      await save(stream);
-      reply.header('cache-control', 'no-store');
-      return show(stream);
-    },
-  });
+      if (wantsPush && replace && !body.delivery.endpoint_url) {
+        throw new InvalidRequestError('push delivery needs endpoint_url');
+      }
+      if (wantsPush && body.delivery.endpoint_url) stream.endpointUrl = body.delivery.endpoint_url;
+      if (wantsPush && body.delivery.authorization_header) {
+        stream.authorizationHeader = body.delivery.authorization_header;
+      } else if (replace) delete stream.authorizationHeader;
+    }
+  };
+
+  const changeRoute = (method: 'PATCH' | 'PUT') =>
+    defineRoute({
+      method,
+      url: '/v1/ssf/streams',
+      summary:
+        method === 'PATCH' ? 'Change some properties of a stream' : 'Replace the properties of a stream',
+      tag: 'security events',
+      auth: 'admin',
+      authorize: admin,
+      body: { schema: UpdateStreamBody, media: JSON_BODY },
+      responses: {
+        200: { description: 'Updated', schema: StreamConfiguration },
+        401: problem('unauthorized'),
+      },
+      errors: ADMIN_ERRORS,
+      async handler(_request, reply, { body }) {
+        const stream = await streamOrThrow(body.stream_id);
+        applyChange(stream, body, method === 'PUT');
+        await save(stream);
+        reply.header('cache-control', 'no-store');
+        return show(stream);
+      },
+    });
+  const update = changeRoute('PATCH');
+  const replace = changeRoute('PUT');
 
   const remove = defineRoute({
     method: 'DELETE',
@@ -242,5 +261,5 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     },
   });
 
-  return [metadata, create, read, update, remove, readStatus, writeStatus, verify] as RouteSpec[];
+  return [metadata, create, read, update, replace, remove, readStatus, writeStatus, verify] as RouteSpec[];
 }

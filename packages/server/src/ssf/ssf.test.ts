@@ -135,6 +135,22 @@ describe('SSF transmitter (in-process, memory store)', () => {
       payload: { stream_id: created.stream_id, description: 'audit' },
     });
     expect(patched.json().description).toBe('audit');
+    const replaced = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/ssf/streams',
+      headers: admin,
+      payload: { stream_id: created.stream_id, delivery: { method: 'urn:ietf:rfc:8936' } },
+    });
+    expect(replaced.statusCode).toBe(200);
+    expect(replaced.json().description).toBeUndefined();
+    expect(replaced.json().events_requested).toEqual([]);
+    const noDelivery = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/ssf/streams',
+      headers: admin,
+      payload: { stream_id: created.stream_id },
+    });
+    expect(noDelivery.statusCode).toBe(400);
     const paused = await t.app.inject({
       method: 'POST',
       url: '/v1/ssf/status',
