@@ -41,19 +41,31 @@ export {
   type RedisConnectionConfig,
   redisConfigFromEnv,
 } from './stores/redis/connection.ts';
-export { createRedisStore, type RedisStoreOptions } from './stores/redis/redis-store.ts';
+export {
+  createRedisStore,
+  openRedisSessionReader,
+  type RedisSessionReaderOptions,
+  type RedisStoreOptions,
+} from './stores/redis/redis-store.ts';
 export {
   DEFAULT_KEY_PREFIX,
   parseRevocationEntry,
   revocationFields,
   revocationStreamKey,
-} from './stores/redis/revocation-stream.ts';
+} from './stores/revocations/entry-format.ts';
+export type {
+  FollowRevocationsOptions,
+  RevocationFollower,
+  RevocationPosition,
+} from './stores/revocations/follower.ts';
+export { compareStreamIds } from './stores/revocations/stream-id.ts';
 export type {
   CreateSessionCommand,
   CreateSessionResult,
   RateLimitResult,
   RotateRefreshCommand,
   RotateRefreshResult,
+  SessionReader,
   SessionStore,
   StoredSession,
 } from './stores/session-store.ts';

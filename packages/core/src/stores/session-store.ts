@@ -1,4 +1,5 @@
 import type { ConcurrencyPolicy, RevocationEntry, SessionRecord } from '../sessions/types.ts';
+import type { FollowRevocationsOptions, RevocationFollower } from './revocations/follower.ts';
 
 /**
  * The store speaks in domain terms; every method is atomic for one user (one Lua script on
@@ -39,8 +40,23 @@ export interface SessionStore {
   hitRateLimit(key: string, windowMs: number, limit: number, now: number): Promise<RateLimitResult>;
   /** Revocations newer than `afterId` (exclusive; `'0'` for all retained). */
   readRevocations(afterId: string, now: number): Promise<RevocationEntry[]>;
+  /**
+   * Follows the revocation log: every entry from its start (or `options.from`), then each new
+   * one as it is appended, reporting loss (trim past the position, restart, failover).
+   * Call `start()` on the result.
+   */
+  followRevocations(options: FollowRevocationsOptions): RevocationFollower;
   /** Throws `StoreUnavailableError` unless the store answers. */
   ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * What a guard needs from the store, and nothing that could create, change or revoke a
+ * session: follow the revocation log, look a session up, and the throttled touch.
+ */
+export interface SessionReader
+  extends Pick<SessionStore, 'getSession' | 'touchSession' | 'followRevocations'> {
   close(): Promise<void>;
 }
 

@@ -1,13 +1,21 @@
-import { connectRedis, createRedisClient, type RedisClient, systemClock } from '@tessera/core';
+import {
+  connectRedis,
+  createRedisClient,
+  openRedisSessionReader,
+  type RedisClient,
+  type RevocationFollower,
+  type SessionReader,
+  systemClock,
+} from '@tessera/core';
 import { type RedisServer, startRedis } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../testing/auth-fixture.ts';
-import { RevocationFeed } from './revocation-feed.ts';
 import { RevocationSet } from './revocation-set.ts';
 
 let redis: RedisServer;
 let client: RedisClient;
-const feeds: RevocationFeed[] = [];
+const feeds: RevocationFollower[] = [];
+const readers: SessionReader[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -17,15 +25,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const feed of feeds) await feed.close();
+  for (const reader of readers) await reader.close();
   client?.disconnect();
   await redis?.stop();
 });
 
 const until = () => String(Date.now() + 600_000);
 
-async function startFeed(key: string, options: { checkIntervalMs?: number; pageSize?: number } = {}) {
+/** Follows `<prefix>revocations` (core's follower on the guard's read-only store view) into a set. */
+async function startFeed(prefix: string, options: { checkIntervalMs?: number; pageSize?: number } = {}) {
   const set = new RevocationSet(10_000);
-  const feed = new RevocationFeed({ client, streamKey: key, set, clock: systemClock, ...options });
+  const reader = await openRedisSessionReader({ redis: client, keyPrefix: prefix });
+  readers.push(reader);
+  const feed = reader.followRevocations({
+    onEntry: (entry) => set.apply(entry),
+    clock: systemClock,
+    ...options,
+  });
   feeds.push(feed);
   await feed.start();
   return { feed, set };
@@ -34,13 +50,25 @@ async function startFeed(key: string, options: { checkIntervalMs?: number; pageS
 describe('RevocationFeed', () => {
   it('loads every entry in pages before start() resolves, then follows new ones', async () => {
     for (let i = 0; i < 25; i++) {
-      await redis.command('XADD', 'f1', '*', 'k', 's', 'uid', 'u', 'sid', `u.s${i}`, 'until', until());
+      await redis.command(
+        'XADD',
+        'f1:revocations',
+        '*',
+        'k',
+        's',
+        'uid',
+        'u',
+        'sid',
+        `u.s${i}`,
+        'until',
+        until(),
+      );
     }
-    const { feed, set } = await startFeed('f1', { pageSize: 10 });
+    const { feed, set } = await startFeed('f1:', { pageSize: 10 });
     expect(set.size.sessions).toBe(25);
     await redis.command(
       'XADD',
-      'f1',
+      'f1:revocations',
       '*',
       'k',
       'u',
@@ -56,27 +84,27 @@ describe('RevocationFeed', () => {
     await waitFor(() => set.size.users === 1, 2000);
     expect(set.size.sessions).toBe(27);
     expect(feed.isCurrent(Date.now(), 2000)).toBe(true);
-    expect(feed.reloads).toBe(0);
+    expect(feed.losses).toBe(0);
   });
 
   it('ignores malformed entries', async () => {
-    await redis.command('XADD', 'f2', '*', 'k', 'zzz', 'uid', 'u');
-    await redis.command('XADD', 'f2', '*', 'k', 's', 'uid', 'u', 'sid', 'u.ok', 'until', until());
-    const { set } = await startFeed('f2');
+    await redis.command('XADD', 'f2:revocations', '*', 'k', 'zzz', 'uid', 'u');
+    await redis.command('XADD', 'f2:revocations', '*', 'k', 's', 'uid', 'u', 'sid', 'u.ok', 'until', until());
+    const { set } = await startFeed('f2:');
     expect(set.size.sessions).toBe(1);
   });
 
   it('a stream that vanishes while the feed is connected and current is not a loss (TTL expiry)', async () => {
-    await redis.command('XADD', 'f3', '*', 'k', 's', 'uid', 'u', 'sid', 'u.x', 'until', until());
-    const { feed, set } = await startFeed('f3', { checkIntervalMs: 20 });
-    await redis.command('DEL', 'f3');
+    await redis.command('XADD', 'f3:revocations', '*', 'k', 's', 'uid', 'u', 'sid', 'u.x', 'until', until());
+    const { feed, set } = await startFeed('f3:', { checkIntervalMs: 20 });
+    await redis.command('DEL', 'f3:revocations');
     await new Promise((resolve) => setTimeout(resolve, 1300)); // past a blocked XREAD and several checks
-    expect(feed.reloads).toBe(0);
+    expect(feed.losses).toBe(0);
     expect(feed.suspectBefore).toBe(0);
-    await redis.command('XADD', 'f3', '*', 'k', 's', 'uid', 'u', 'sid', 'u.y', 'until', until());
+    await redis.command('XADD', 'f3:revocations', '*', 'k', 's', 'uid', 'u', 'sid', 'u.y', 'until', until());
     await waitFor(() => set.size.sessions === 2, 2000);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(feed.reloads).toBe(0);
+    expect(feed.losses).toBe(0);
     expect(feed.isCurrent(Date.now(), 2000)).toBe(true);
   });
 });

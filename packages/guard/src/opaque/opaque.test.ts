@@ -2,8 +2,8 @@ import { formatOpaqueToken, generateSecret, type SessionRecord } from '@tessera/
 import { type RedisServer, startRedis } from '@tessera/testkit';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGuard, type Guard, type SessionLookup } from './index.ts';
-import { openSessionFixture, type SessionFixture, waitFor } from './testing/auth-fixture.ts';
+import { createGuard, type Guard, type SessionLookup } from '../index.ts';
+import { openSessionFixture, type SessionFixture, waitFor } from '../testing/auth-fixture.ts';
 
 let redis: RedisServer;
 let sessions: SessionFixture;
