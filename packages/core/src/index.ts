@@ -1,4 +1,5 @@
 export * from './errors/errors.ts';
+export { type ErrorResponse, TOKEN_CODES, toErrorResponse } from './errors/problem-response.ts';
 export {
   generateSigningKey,
   KEY_FILE_CHECK_INTERVAL_MS,
@@ -37,6 +38,7 @@ export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './
 export {
   connectRedis,
   createRedisClient,
+  isRedisError,
   type RedisClient,
   type RedisConnectionConfig,
   redisConfigFromEnv,

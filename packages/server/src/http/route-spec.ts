@@ -1,3 +1,4 @@
+import type { ErrorCode } from '@tessera/core';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { z } from 'zod';
 
@@ -24,7 +25,7 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, P extends z.ZodType 
   params?: P;
   responses: Record<number, ResponseDoc>;
   /** Error codes this endpoint answers with (documentation). */
-  errors: string[];
+  errors: ErrorCode[];
   /** Runs before the body is validated (admin bearer check), so an unauthorised caller learns nothing. */
   authorize?(request: FastifyRequest): void;
   /** Left out of the OpenAPI document. */

@@ -1,4 +1,4 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions, ReplyError } from 'ioredis';
 
 /** Where Redis is: one server, a cluster (seed nodes), or sentinels + master name. */
 export type RedisConnectionConfig =
@@ -134,4 +134,12 @@ export function openRedisClient(redis: RedisClient | RedisConnectionConfig): {
   const client = createRedisClient(redis as RedisConnectionConfig);
   client.on('error', () => {}); // failures surface as StoreUnavailableError, not as crashes
   return { client, owned: true };
+}
+
+/** redis-errors' `RedisError`, the base of every ioredis error (replies, aborted commands, cluster failures). */
+const RedisError = Object.getPrototypeOf(ReplyError) as new (...args: never[]) => Error;
+
+/** `true` for an error ioredis raised (by class, never by message text). */
+export function isRedisError(error: unknown): boolean {
+  return error instanceof RedisError;
 }

@@ -1,4 +1,4 @@
-import { InvalidRequestError, NotFoundError, parseSessionId } from '@tessera/core';
+import { type ErrorCode, InvalidRequestError, NotFoundError, parseSessionId } from '@tessera/core';
 import type { FastifyRequest } from 'fastify';
 import { requireAdmin } from '../admin-auth.ts';
 import type { AppContext } from '../context.ts';
@@ -20,7 +20,7 @@ const problem = (description: string) => ({
   schema: Problem,
   media: 'application/problem+json',
 });
-const ADMIN_ERRORS = ['unauthorized', 'not_found', 'store_unavailable'];
+const ADMIN_ERRORS: ErrorCode[] = ['unauthorized', 'not_found', 'store_unavailable'];
 const FORM = 'application/x-www-form-urlencoded' as const;
 
 /** RFC 7662 introspection, RFC 7009 revocation and the admin users/sessions API. */

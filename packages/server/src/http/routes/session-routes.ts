@@ -1,4 +1,10 @@
-import { InvalidTokenError, NotFoundError, parseSessionId, SessionRevokedError } from '@tessera/core';
+import {
+  type ErrorCode,
+  InvalidTokenError,
+  NotFoundError,
+  parseSessionId,
+  SessionRevokedError,
+} from '@tessera/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { checkCsrf, readCredential } from '../credentials.ts';
@@ -11,7 +17,7 @@ const problem = (description: string) => ({
   schema: Problem,
   media: 'application/problem+json',
 });
-const TOKEN_ERRORS = [
+const TOKEN_ERRORS: ErrorCode[] = [
   'invalid_token',
   'token_expired',
   'session_expired',
