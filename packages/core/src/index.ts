@@ -65,6 +65,7 @@ export type {
   CreateSessionCommand,
   CreateSessionResult,
   RateLimitResult,
+  RevokedSessions,
   RotateRefreshCommand,
   RotateRefreshResult,
   SessionReader,

@@ -82,7 +82,10 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       }
       expect(await store.getSession(newSession('alice', clock).id)).toBeNull();
       expect(await store.listUserSessions('not a user', clock.now())).toEqual([]);
-      expect(await store.revokeUserSessions('x'.repeat(1_000_000), clock.now())).toBe(0);
+      expect(await store.revokeUserSessions('x'.repeat(1_000_000), clock.now())).toEqual({
+        count: 0,
+        sessionIds: [],
+      });
     });
 
     it('refuses a malformed create with TypeError', async () => {
@@ -372,7 +375,9 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       await store.setAccessExpiry(b.session.id, clock.now() + 2 * ACCESS, clock.now());
       const other = await login('bob');
       clock.advance(1000);
-      expect(await store.revokeUserSessions('alice', clock.now())).toBe(2);
+      const revoked = await store.revokeUserSessions('alice', clock.now());
+      expect(revoked.count).toBe(2);
+      expect([...revoked.sessionIds].sort()).toEqual([a.session.id, b.session.id].sort());
       expect(await store.listUserSessions('alice', clock.now())).toEqual([]);
       expect(await store.getSession(a.session.id)).toBeNull();
       expect(await store.getSession(other.session.id)).not.toBeNull();
@@ -387,7 +392,7 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       expect(entry?.kind === 'user' && [...entry.sessionIds].sort()).toEqual(
         [a.session.id, b.session.id].sort(),
       );
-      expect(await store.revokeUserSessions('alice', clock.now())).toBe(0);
+      expect(await store.revokeUserSessions('alice', clock.now())).toEqual({ count: 0, sessionIds: [] });
     });
 
     it('readRevocations: exclusive afterId, increasing ids, retention window', async () => {

@@ -250,7 +250,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
     async revokeUserSessions(userId, now) {
       assertTime(now, 'now');
-      if (!isValidUserId(userId)) return 0;
+      if (!isValidUserId(userId)) return { count: 0, sessionIds: [] };
       const index = indexes.get(userId);
       const found = [...(index && index.deadline > ttlClock.now() ? index.members.keys() : [])]
         .map((sid) => entryOf(sid))
@@ -258,7 +258,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const until = Math.max(now, ...found.map((e) => e.session.accessExpiresAt));
       const sessionIds = found.map((e) => e.session.id);
       revoke(userId, now, [{ kind: 'user', userId, sessionIds, before: now, until }], sessionIds);
-      return found.filter((e) => isLive(e, now)).length;
+      return { count: found.filter((e) => isLive(e, now)).length, sessionIds };
     },
 
     async listUserSessions(userId, now) {

@@ -32,8 +32,11 @@ export interface SessionStore {
   setAccessExpiry(sessionId: string, accessExpiresAt: number, now: number): Promise<boolean>;
   /** Announces then deletes one session. Idempotent. `false` when there was no such session. */
   revokeSession(sessionId: string, now: number): Promise<boolean>;
-  /** Announces then deletes every session of a user (one revocation entry). Returns how many. */
-  revokeUserSessions(userId: string, now: number): Promise<number>;
+  /**
+   * Announces then deletes every session of a user (one revocation entry). Returns what it
+   * revoked: the sessions the entry covers, and how many of them were live.
+   */
+  revokeUserSessions(userId: string, now: number): Promise<RevokedSessions>;
   /** The user's live sessions, oldest first; prunes expired index entries. */
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Sliding-window counter for rate limits, shared by every instance using the store. */
@@ -58,6 +61,14 @@ export interface SessionStore {
 export interface SessionReader
   extends Pick<SessionStore, 'getSession' | 'touchSession' | 'followRevocations'> {
   close(): Promise<void>;
+}
+
+/** What a revoke-all revoked. */
+export interface RevokedSessions {
+  /** How many of them were live (not expired) when revoked. */
+  count: number;
+  /** Every session id the revocation entry covers (the ones that still existed). */
+  sessionIds: string[];
 }
 
 /** The session plus the hash of its current secret (refresh or opaque session token). */

@@ -188,12 +188,13 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async revokeUserSessions(userId, now) {
       assertTime(now, 'now');
-      if (!isValidUserId(userId)) return 0;
+      if (!isValidUserId(userId)) return { count: 0, sessionIds: [] };
       const reply = asArray(
         await call(() => run('revoke-user', withStream([keys.index(userId)]), revokingArgs(now, userId))),
       );
-      await finishRevocation(userId, now, asEntries(reply[1]), asStrings(reply[2]));
-      return Number(reply[0]) || 0;
+      const sessionIds = asStrings(reply[2]);
+      await finishRevocation(userId, now, asEntries(reply[1]), sessionIds);
+      return { count: Number(reply[0]) || 0, sessionIds };
     },
 
     async listUserSessions(userId, now) {
