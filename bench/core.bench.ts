@@ -20,8 +20,8 @@ import {
   signAccessToken,
   verifyAccessToken,
 } from '@tessera/core';
+import { startRedis as startBenchRedis } from '@tessera/testkit';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { machine, writeResult } from './lib/results.ts';
 
 export interface CoreBenchEntry {

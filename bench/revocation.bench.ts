@@ -4,8 +4,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { revocationFields, revocationStreamKey } from '@tessera/core';
+import { startRedis as startBenchRedis } from '@tessera/testkit';
 import { Redis } from 'ioredis';
-import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { addUser, loginUser, startAuthService, startTsService } from './lib/stack.ts';
 
 const TRIALS = Number(process.env.BENCH_REVOCATION_TRIALS ?? 100);

@@ -1,9 +1,9 @@
 import { formatOpaqueToken, generateSecret, type SessionRecord } from '@tessera/core';
-import { type RedisServer, startRedis } from '@tessera/testkit';
+import { type RedisServer, startRedis, waitFor } from '@tessera/testkit';
+import { openSessionFixture, type SessionFixture } from '@tessera/testkit/fixtures';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type Guard, type SessionLookup } from '../index.ts';
-import { openSessionFixture, type SessionFixture, waitFor } from '../testing/auth-fixture.ts';
 
 let redis: RedisServer;
 let sessions: SessionFixture;

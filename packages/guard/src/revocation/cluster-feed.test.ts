@@ -5,10 +5,10 @@ import {
   type RedisClient,
   type SessionStore,
 } from '@tessera/core';
-import { type RedisCluster, startRedisCluster } from '@tessera/testkit';
+import { type RedisCluster, startRedisCluster, waitFor } from '@tessera/testkit';
+import { type KeyServer, startKeyServer } from '@tessera/testkit/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type Guard } from '../index.ts';
-import { type KeyServer, startKeyServer, waitFor } from '../testing/auth-fixture.ts';
 
 let cluster: RedisCluster;
 let keys: KeyServer;

@@ -7,9 +7,8 @@ import {
   type SessionReader,
   systemClock,
 } from '@tessera/core';
-import { type RedisServer, startRedis } from '@tessera/testkit';
+import { type RedisServer, startRedis, waitFor } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../testing/auth-fixture.ts';
 import { RevocationSet } from './revocation-set.ts';
 
 let redis: RedisServer;
@@ -97,13 +96,16 @@ describe('RevocationFeed', () => {
   it('a stream that vanishes while the feed is connected and current is not a loss (TTL expiry)', async () => {
     await redis.command('XADD', 'f3:revocations', '*', 'k', 's', 'uid', 'u', 'sid', 'u.x', 'until', until());
     const { feed, set } = await startFeed('f3:', { checkIntervalMs: 20 });
+    const checks = feed.checks;
     await redis.command('DEL', 'f3:revocations');
-    await new Promise((resolve) => setTimeout(resolve, 1300)); // past a blocked XREAD and several checks
+    // Past a blocked XREAD on the vanished stream and the checks after it.
+    await waitFor(() => feed.checks >= checks + 2, 5000);
     expect(feed.losses).toBe(0);
     expect(feed.suspectBefore).toBe(0);
     await redis.command('XADD', 'f3:revocations', '*', 'k', 's', 'uid', 'u', 'sid', 'u.y', 'until', until());
     await waitFor(() => set.size.sessions === 2, 2000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const later = feed.checks;
+    await waitFor(() => feed.checks > later, 5000);
     expect(feed.losses).toBe(0);
     expect(feed.isCurrent(Date.now(), 2000)).toBe(true);
   });

@@ -138,13 +138,3 @@ export async function openSessionFixture(redisUrl: string): Promise<SessionFixtu
     },
   };
 }
-
-/** Polls `check` every 5 ms until it returns true; throws after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error('condition not met in time');
-}

@@ -10,10 +10,8 @@ import {
   type KeyRing,
   type SessionStore,
 } from '@tessera/core';
+import { buildAuthServer, loadConfig, type PasswordParams } from '@tessera/server';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildAuthServer } from '../app.ts';
-import { loadConfig } from '../config/env-config.ts';
-import type { PasswordParams } from '../users/password.ts';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 /** Cheap argon2id parameters so tests run fast (production uses OWASP's). */
