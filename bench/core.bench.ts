@@ -12,14 +12,13 @@ import {
   createRedisClient,
   createRedisStore,
   createSessionService,
-  generateSigningKey,
   type KeyRing,
   loadKeyRing,
   type SessionStore,
   type SigningAlg,
-  signAccessToken,
   verifyAccessToken,
 } from '@tessera/core';
+import { generateSigningKey, signAccessToken } from '@tessera/core/internal';
 import { startRedis as startBenchRedis } from '@tessera/testkit';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { machine, writeResult } from './lib/results.ts';

@@ -3,7 +3,7 @@
 // guard restarts with 100k revoked sessions outstanding, and its memory per revoked session.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { revocationFields, revocationStreamKey } from '@tessera/core';
+import { revocationFields, revocationStreamKey } from '@tessera/core/internal';
 import { startRedis as startBenchRedis } from '@tessera/testkit';
 import { Redis } from 'ioredis';
 import { addUser, loginUser, startAuthService, startTsService } from './lib/stack.ts';

@@ -4,7 +4,7 @@ import {
   MAX_TOKEN_LENGTH,
   SessionRevokedError,
   StoreUnavailableError,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import { readCookie } from './lib/cookies.ts';
 import { type GuardStats, newGuardStats, registerGuardMetrics } from './metrics.ts';
 import { type GuardOptions, type ResolvedOptions, resolveOptions } from './options.ts';

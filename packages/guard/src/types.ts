@@ -1,11 +1,11 @@
+import type { AccessTokenClaims } from '@tessera/core';
 import type {
-  AccessTokenClaims,
   InsufficientRoleError,
   InvalidTokenError,
   SessionRevokedError,
   StoreUnavailableError,
   TokenExpiredError,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 
 /** Who made the request: what adapters put on `req.tessera`. */
 export interface Principal {

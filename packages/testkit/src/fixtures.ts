@@ -6,13 +6,10 @@ import {
   connectRedis,
   createRedisClient,
   createRedisStore,
-  formatOpaqueToken,
-  generateSecret,
-  generateSessionId,
-  hashSecret,
   type RedisClient,
   type SessionStore,
 } from '@tessera/core';
+import { formatOpaqueToken, generateSecret, generateSessionId, hashSecret } from '@tessera/core/internal';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];

@@ -1,12 +1,10 @@
+import { type AccessTokenClaims, type SigningAlg, verifyAccessToken } from '@tessera/core';
 import {
-  type AccessTokenClaims,
   InvalidTokenError,
   SessionRevokedError,
-  type SigningAlg,
   StoreUnavailableError,
   TokenExpiredError,
-  verifyAccessToken,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import type { JWTVerifyGetKey } from 'jose';
 import { ExpiringLru } from '../lib/lru.ts';
 import type { GuardStats } from '../metrics.ts';

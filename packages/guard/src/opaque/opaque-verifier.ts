@@ -5,7 +5,7 @@ import {
   StoreUnavailableError,
   safeEqual,
   TokenExpiredError,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import { ExpiringLru } from '../lib/lru.ts';
 import type { GuardStats } from '../metrics.ts';
 import type { SessionLookup } from '../options.ts';

@@ -1,4 +1,5 @@
-import { formatOpaqueToken, generateSecret, type SessionRecord } from '@tessera/core';
+import type { SessionRecord } from '@tessera/core';
+import { formatOpaqueToken, generateSecret } from '@tessera/core/internal';
 import { type RedisServer, startRedis, waitFor } from '@tessera/testkit';
 import { openSessionFixture, type SessionFixture } from '@tessera/testkit/fixtures';
 import { Registry } from 'prom-client';

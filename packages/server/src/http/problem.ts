@@ -1,16 +1,14 @@
+import { isTesseraError, type TesseraError, toErrorResponse } from '@tessera/core';
 import {
   InternalError,
   InvalidRequestError,
   isRedisError,
-  isTesseraError,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
   StoreUnavailableError,
-  type TesseraError,
-  toErrorResponse,
   UnsupportedMediaTypeError,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import type { FastifyReply } from 'fastify';
 
 /**

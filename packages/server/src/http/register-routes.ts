@@ -1,10 +1,10 @@
+import type { SessionRecord } from '@tessera/core';
 import {
   InvalidRequestError,
   MethodNotAllowedError,
   NotFoundError,
-  type SessionRecord,
   UnsupportedMediaTypeError,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { requireAdmin } from './admin-auth.ts';

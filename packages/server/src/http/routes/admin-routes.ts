@@ -1,4 +1,5 @@
-import { type ErrorCode, InvalidRequestError, NotFoundError, parseSessionId } from '@tessera/core';
+import type { ErrorCode } from '@tessera/core';
+import { InvalidRequestError, NotFoundError, parseSessionId } from '@tessera/core/internal';
 import type { AppContext } from '../context.ts';
 import { recordRevocation } from '../recent-revocations.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';

@@ -1,11 +1,11 @@
+import { isTesseraError } from '@tessera/core';
 import {
   CsrfError,
   InvalidCredentialsError,
   InvalidTokenError,
-  isTesseraError,
   parseOpaqueToken,
   RefreshTokenReusedError,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import { normalizeUsername } from '../../users/username.ts';
 import type { AppContext } from '../context.ts';
 import { checkCsrf, clearCredentialCookies, REFRESH_COOKIE, wantsCookies } from '../credentials.ts';

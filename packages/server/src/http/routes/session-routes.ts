@@ -1,10 +1,10 @@
+import type { ErrorCode } from '@tessera/core';
 import {
-  type ErrorCode,
   InvalidTokenError,
   NotFoundError,
   parseSessionId,
   SessionRevokedError,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { checkCsrf, readCredential } from '../credentials.ts';
