@@ -156,7 +156,8 @@ class TesseraGuard implements Guard {
     const verdict = parts.revocations.check(subject, now);
     if (verdict === 'unknown') return undefined;
     this.stats.cacheHits += 1;
-    return this.decide(verdict === 'revoked' ? revoked() : parts.verifier.admit(subject, key, now, false));
+    if (verdict === 'revoked') return this.decide(revoked());
+    return this.decide(parts.verifier.admit?.(subject, key, now, false) ?? subject.allowed);
   }
 
   /**
@@ -174,7 +175,7 @@ class TesseraGuard implements Guard {
     if (cached !== undefined && verifier.confirm !== undefined) {
       const verdict = revocations.check(cached, now);
       if (verdict === 'revoked') return revoked();
-      if (verdict === 'clear') return verifier.admit(cached, key, now, false);
+      if (verdict === 'clear') return verifier.admit?.(cached, key, now, false) ?? cached.allowed;
       return verifier.confirm(cached, now);
     }
     const verified = await verifier.verify(credential, key, now);
@@ -182,7 +183,9 @@ class TesseraGuard implements Guard {
     const subject: Subject = verified.subject;
     const verdict = revocations.check(subject, now);
     if (verdict === 'revoked') return revoked();
-    if (verdict === 'clear' || verified.fresh) return verifier.admit(subject, key, now, verified.fresh);
+    if (verdict === 'clear' || verified.fresh) {
+      return verifier.admit?.(subject, key, now, verified.fresh) ?? subject.allowed;
+    }
     if (verifier.confirm === undefined) throw new StoreUnavailableError('no session store');
     return verifier.confirm(subject, now);
   }

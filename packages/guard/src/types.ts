@@ -74,6 +74,9 @@ export interface Verifier<S extends Subject = Subject> {
    * Absent: verify the credential again (the cold path asks the store).
    */
   confirm?(subject: S, now: number): Promise<Decision>;
-  /** Lets the subject through (opaque: caches a fresh lookup, slides the idle timeout). */
-  admit(subject: S, key: string, now: number, fresh: boolean): Allowed;
+  /**
+   * Lets the subject through with side effects (opaque: caches a fresh lookup, slides the
+   * idle timeout). Absent (jwt): the answer is `subject.allowed`.
+   */
+  admit?(subject: S, key: string, now: number, fresh: boolean): Allowed;
 }

@@ -109,8 +109,4 @@ export class JwtVerifier implements Verifier<VerifiedToken> {
     }
     return token.allowed;
   }
-
-  admit(token: VerifiedToken) {
-    return token.allowed;
-  }
 }

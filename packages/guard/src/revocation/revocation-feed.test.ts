@@ -9,7 +9,7 @@ import {
 } from '@tessera/core';
 import { type RedisServer, startRedis, waitFor } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RevocationSet } from './revocation-set.ts';
+import { RevocationSet } from './revocations.ts';
 
 let redis: RedisServer;
 let client: RedisClient;

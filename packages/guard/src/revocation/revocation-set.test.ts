@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RevocationSet } from './revocation-set.ts';
+import { RevocationSet } from './revocations.ts';
 
 const T = Date.UTC(2026, 0, 1);
 
