@@ -30,11 +30,6 @@ export class Revocations {
 
   constructor(private readonly options: RevocationsOptions) {}
 
-  /** `true` once a feed is followed (feed mode, started). */
-  get followed(): boolean {
-    return this.follower !== undefined;
-  }
-
   /** Reads the log from its start, then follows it in the background. */
   async follow(reader: SessionReader): Promise<void> {
     const { clock, minRetentionMs } = this.options;
