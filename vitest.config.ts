@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -7,8 +8,12 @@ export default defineConfig({
   resolve: {
     alias: { '@tessera/testkit': `${root}test/support/index.ts` },
   },
+  // Tests import the workspace packages' TypeScript sources (the `@tessera/source` export
+  // condition), not their compiled `dist/`; spawned processes run the build (globalSetup).
+  ssr: { resolve: { conditions: ['@tessera/source', ...defaultServerConditions] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['test/build-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
