@@ -46,7 +46,7 @@ describe.skipIf(missing !== null)('a Python service guarded from the documented 
   let authUrl: string;
   let serviceUrl: string;
   let dataDir: string;
-  let signingKey: CryptoKey;
+  let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   let kid: string;
 
   const users = [
