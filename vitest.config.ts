@@ -13,7 +13,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@tessera/source', ...defaultServerConditions] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/build-setup.ts'],
+    globalSetup: ['scripts/vitest-global-setup.mjs'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

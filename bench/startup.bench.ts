@@ -7,8 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { freePort } from '../test/support/free-port.ts';
-import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
+import { freePort, startRedis as startBenchRedis } from '@tessera/testkit';
 import { writeResult } from './lib/results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -77,8 +76,8 @@ export async function runStartupBench(): Promise<unknown> {
       compiled: ['packages/server/bin/tessera.cjs', 'serve'],
     },
     guarded: {
-      tsx: [...TSX, 'examples/installed/express-service.mjs'],
-      compiled: ['examples/installed/express-service.mjs'],
+      tsx: [...TSX, 'examples/installed/services/express-service.mjs'],
+      compiled: ['examples/installed/services/express-service.mjs'],
     },
   } as const;
   const samples: Record<string, Record<string, Sample[]>> = {

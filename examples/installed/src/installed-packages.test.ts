@@ -17,8 +17,8 @@ import { login, type Running, run, start } from './processes.ts';
 
 // The four packages as a team outside this repository gets them: `npm pack`, installed from the
 // tarballs into a fresh project in the temp dir, run with plain `node` (contract §9).
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const SERVICES = join(REPO, 'examples/installed');
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const SERVICES = join(REPO, 'examples/installed/services');
 const ADMIN = 'installed-admin-token-0123456789abcdef';
 const PASSWORD = 'installed packages password';
 
@@ -64,7 +64,7 @@ function npmEnv(): Record<string, string> {
 }
 
 describe('docs/use-the-guard.md', () => {
-  it('shows exactly the services this test runs (examples/installed/*)', () => {
+  it('shows exactly the services this test runs (examples/installed/services/*)', () => {
     const doc = readFileSync(join(REPO, 'docs/use-the-guard.md'), 'utf8');
     for (const file of readdirSync(SERVICES)) {
       expect(doc, file).toContain(readFileSync(join(SERVICES, file), 'utf8').trimEnd());

@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { freePort, type RedisServer, rawCommand, startRedis } from '@tessera/testkit';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, type Running, start } from './processes.ts';
+import { login, type Running, start } from '../../installed/src/processes.ts';
 
 // examples/python-guard: a Python service that knows Tessera only from docs/redis-layout.md and
 // the contract (Debian's python3-jwcrypto + python3-redis, run with /usr/bin/python3).
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const ADMIN = 'python-guard-admin-token-0123456789abcdef';
 
