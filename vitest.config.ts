@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -10,7 +9,8 @@ export default defineConfig({
   },
   // Tests import the workspace packages' TypeScript sources (the `@tessera/source` export
   // condition), not their compiled `dist/`; spawned processes run the build (globalSetup).
-  ssr: { resolve: { conditions: ['@tessera/source', ...defaultServerConditions] } },
+  // The other three are Vite's default server conditions (setting the list replaces them).
+  ssr: { resolve: { conditions: ['@tessera/source', 'module', 'node', 'development|production'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['scripts/vitest-global-setup.mjs'],
