@@ -7,7 +7,7 @@ import {
   type KeyRing,
   type RedisClient,
   type SessionStore,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/env-config.ts';
 import { createReceiver, type Receiver } from './receiver.ts';
@@ -46,8 +46,9 @@ export async function openSsfStore(config: ServerConfig): Promise<SsfStore> {
 
 /**
  * Opens the store, the revocation source and the transmitter (started), and the receiver.
- * With Redis the feed is read through a consumer group, so several instances share the work;
- * otherwise (memory store, or a store handed in by a test) `sessionStore` is read in-process.
+ * With Redis the feed is read through a consumer group, so several instances share the work
+ * and the position survives restarts; otherwise (memory store, or a store handed in by a
+ * test) `sessionStore` is followed in-process with `followRevocations`.
  */
 export async function openSsf(options: {
   config: ServerConfig;
@@ -81,7 +82,14 @@ export async function openSsf(options: {
             'security events: cannot read the revocation feed (Redis down, or the ACL lacks XREADGROUP/XGROUP); retrying',
           ),
       })
-    : storeRevocationSource(options.sessionStore, options.now);
+    : storeRevocationSource(
+        options.sessionStore,
+        { now: options.now },
+        {
+          onLoss: () =>
+            options.warn({}, 'security events: revocation feed entries may have been lost; reading it again'),
+        },
+      );
   const metrics = createSsfMetrics(options.registry, async () => {
     const streams = await store.listStreams();
     return Promise.all(streams.map(async (s) => ({ stream: s.id, length: await store.queueLength(s) })));

@@ -1,4 +1,4 @@
-import { type RedisClient, StoreUnavailableError } from '@tessera/core';
+import { type RedisClient, StoreUnavailableError } from '@tessera/core/internal';
 import type { QueuedEvent } from './events.ts';
 import { MAX_QUEUE_LENGTH, type QueueItem, type SsfStore } from './ssf-store.ts';
 import { decodeStream, encodeStream, type StreamRecord } from './stream-record.ts';

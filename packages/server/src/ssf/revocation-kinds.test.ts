@@ -1,6 +1,6 @@
+import { ADMIN_TOKEN, createTestApp, type TestApp } from '@tessera/testkit/auth-service';
 import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, createTestApp, type TestApp } from '../testing/test-app.ts';
 import { waitFor } from './testing/set-receiver.ts';
 
 /**

@@ -1,15 +1,17 @@
 import {
+  type Clock,
+  compareStreamIds,
   parseRevocationEntry,
   type RedisClient,
   type RevocationEntry,
+  type RevocationFollower,
   revocationStreamKey,
   type SessionStore,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 
 /**
  * Where the transmitter learns of revocations: the revocation feed, the one source of truth
- * (docs/redis-layout.md, "Revocation stream"). The only file that knows how the feed is read;
- * re-point it when core offers a follow/subscribe API.
+ * (docs/redis-layout.md, "Revocation stream"). The only file that knows how the feed is read.
  *
  * `handle` is called with entries in feed order; an entry counts as done only once `handle`
  * resolved (at-least-once: after a crash it is handed out again, to this or another instance).
@@ -22,37 +24,76 @@ export interface RevocationSource {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
- * Any `SessionStore` in this process (the embedded default): reads `readRevocations` after
- * the last entry handled, every `intervalMs`. Nothing to keep across restarts: a memory store
- * and its streams die with the process.
+ * Any `SessionStore` in this process (the embedded default, or a store handed in by a test):
+ * core's `store.followRevocations` (the same follower the guards use) hands over each entry;
+ * they are passed to `handle` in feed order, one batch at a time, and a batch `handle`
+ * rejected is handed again. Nothing to keep across restarts: a memory store and its streams
+ * die with the process. After a loss the follower reads the log again from its start; entries
+ * already handled are skipped (feed ids only grow), and `onLoss` is told.
  */
 export function storeRevocationSource(
   store: SessionStore,
-  now: () => number = Date.now,
-  intervalMs = 100,
+  clock: Clock,
+  options: { retryMs?: number; onLoss?(): void } = {},
 ): RevocationSource {
+  const retryMs = options.retryMs ?? 100;
   let stopped = false;
   let loop: Promise<void> | undefined;
+  let follower: RevocationFollower | undefined;
+  let pending: RevocationEntry[] = [];
+  let wake: (() => void) | null = null;
+  /** Id of the newest entry taken into `pending`. */
+  let last = '0';
+
+  const follow = () =>
+    store.followRevocations({
+      clock,
+      onEntry(entry) {
+        if (compareStreamIds(entry.id, last) <= 0) return;
+        last = entry.id;
+        pending.push(entry);
+        wake?.();
+      },
+      ...(options.onLoss ? { onLoss: options.onLoss } : {}),
+    });
+
   return {
     start(handle) {
       loop = (async () => {
-        let last = '0';
-        while (!stopped) {
+        while (!stopped && !follower) {
+          const candidate = follow();
           try {
-            const entries = await store.readRevocations(last, now());
-            if (entries.length > 0) {
-              await handle(entries);
-              last = (entries.at(-1) as RevocationEntry).id;
-            }
+            await candidate.start();
+            follower = candidate;
           } catch {
-            // store unavailable or a handler failure: the same entries are read again
+            await candidate.close().catch(() => {});
+            if (!stopped) await sleep(retryMs); // store unreachable: try again
           }
-          await sleep(intervalMs);
+        }
+        if (stopped) await follower?.close();
+        while (!stopped) {
+          if (pending.length === 0) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = null;
+            continue;
+          }
+          const batch = pending;
+          pending = [];
+          try {
+            await handle(batch);
+          } catch {
+            pending = [...batch, ...pending]; // handed again, in order
+            if (!stopped) await sleep(retryMs);
+          }
         }
       })();
     },
     async close() {
       stopped = true;
+      wake?.();
+      await follower?.close();
       await loop;
     },
   };

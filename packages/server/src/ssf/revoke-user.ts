@@ -1,4 +1,5 @@
 import type { AppContext } from '../http/context.ts';
+import { recordRevocation } from '../http/recent-revocations.ts';
 import type { UserRecord } from '../users/types.ts';
 
 /**
@@ -6,10 +7,8 @@ import type { UserRecord } from '../users/types.ts';
  * feed, so guards refuse at once and the transmitter sends the SETs), as the admin API does.
  */
 export async function revokeEverySession(ctx: AppContext, user: UserRecord): Promise<number> {
-  ctx.revoked.add((await ctx.sessions.listSessions(user.id)).map((s) => s.id));
-  const count = await ctx.sessions.revokeUserSessions(user.id);
-  ctx.metrics.revocations.inc({ kind: 'user' });
-  ctx.metrics.activeSessions.dec(count);
+  const { sessionIds, count } = await ctx.sessions.revokeUserSessions(user.id);
+  recordRevocation(ctx, { kind: 'user', sessionIds, live: count });
   return count;
 }
 

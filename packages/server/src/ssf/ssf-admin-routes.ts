@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError } from '@tessera/core';
-import type { FastifyRequest } from 'fastify';
-import { requireAdmin } from '../http/admin-auth.ts';
+import type { ErrorCode } from '@tessera/core';
+import { NotFoundError } from '@tessera/core/internal';
 import type { AppContext } from '../http/context.ts';
 import { defineRoute, type RouteSpec } from '../http/route-spec.ts';
 import { Problem, UsernameParams } from '../http/schemas.ts';
@@ -21,7 +20,7 @@ const problem = (description: string) => ({
   schema: Problem,
   media: 'application/problem+json',
 });
-const ADMIN_ERRORS = ['invalid_request', 'unauthorized', 'not_found', 'store_unavailable'];
+const ADMIN_ERRORS: ErrorCode[] = ['invalid_request', 'unauthorized', 'not_found', 'store_unavailable'];
 
 /** One line of `tessera streams list` / `GET /v1/admin/streams`. */
 export async function summarizeStream(
@@ -42,8 +41,6 @@ export async function summarizeStream(
 
 /** Back-channel logout registrations, the stream overview and the password change (credential-change). */
 export function ssfAdminRoutes(ctx: AppContext): RouteSpec[] {
-  const admin = (request: FastifyRequest) => requireAdmin(request, ctx);
-
   const registerClient = defineRoute({
     method: 'POST',
     url: '/v1/admin/backchannel-logout',
@@ -51,7 +48,6 @@ export function ssfAdminRoutes(ctx: AppContext): RouteSpec[] {
       'Register a service’s OIDC backchannel_logout_uri: it gets a logout_token for every revoked session',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     body: { schema: BackchannelClientBody, media: 'application/json' },
     responses: {
       201: { description: 'Registered', schema: BackchannelClient },
@@ -81,7 +77,6 @@ export function ssfAdminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Registered back-channel logout services',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     responses: { 200: { description: 'Registrations' }, 401: problem('unauthorized') },
     errors: ADMIN_ERRORS,
     async handler(_request, reply) {
@@ -97,7 +92,6 @@ export function ssfAdminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Remove a back-channel logout registration',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     params: ClientIdParams,
     responses: { 204: { description: 'Removed' }, 401: problem('unauthorized'), 404: problem('not_found') },
     errors: ADMIN_ERRORS,
@@ -116,7 +110,6 @@ export function ssfAdminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Every event stream and back-channel registration, with its queue length',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     responses: { 200: { description: 'Streams', schema: StreamSummaryList }, 401: problem('unauthorized') },
     errors: ADMIN_ERRORS,
     async handler(_request, reply) {
@@ -132,7 +125,6 @@ export function ssfAdminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Set a user’s password: every session is revoked and a CAEP credential-change is sent',
     tag: 'admin',
     auth: 'admin',
-    authorize: admin,
     params: UsernameParams,
     body: { schema: PasswordBody, media: 'application/json' },
     responses: { 204: { description: 'Changed' }, 401: problem('unauthorized'), 404: problem('not_found') },

@@ -1,6 +1,5 @@
-import { NotFoundError } from '@tessera/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requireAdmin } from '../http/admin-auth.ts';
+import { NotFoundError } from '@tessera/core/internal';
+import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../http/context.ts';
 import { defineRoute, type RouteSpec } from '../http/route-spec.ts';
 import { Problem } from '../http/schemas.ts';
@@ -29,8 +28,6 @@ export function registerSsfHttp(app: FastifyInstance, ctx: Pick<AppContext, 'ssf
 
 /** RFC 8936 poll endpoint and the RFC 8935 receiver endpoint. */
 export function ssfDeliveryRoutes(ctx: AppContext): RouteSpec[] {
-  const admin = (request: FastifyRequest) => requireAdmin(request, ctx);
-
   const poll = defineRoute({
     method: 'POST',
     url: '/v1/ssf/poll/:streamId',
@@ -38,7 +35,6 @@ export function ssfDeliveryRoutes(ctx: AppContext): RouteSpec[] {
       'RFC 8936 poll: acknowledge SETs and fetch the next ones (long polling unless returnImmediately)',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     params: StreamIdParams,
     body: { schema: PollBody, media: 'application/json', optional: true },
     responses: { 200: { description: 'SETs by jti', schema: PollResponse }, 401: problem('unauthorized') },

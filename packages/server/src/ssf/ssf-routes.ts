@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidRequestError, NotFoundError } from '@tessera/core';
+import type { ErrorCode } from '@tessera/core';
+import { InvalidRequestError, NotFoundError } from '@tessera/core/internal';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { requireAdmin } from '../http/admin-auth.ts';
 import type { AppContext } from '../http/context.ts';
 import { defineRoute, type RouteSpec } from '../http/route-spec.ts';
 import { Problem } from '../http/schemas.ts';
@@ -22,7 +22,7 @@ const problem = (description: string) => ({
   schema: Problem,
   media: 'application/problem+json',
 });
-const ADMIN_ERRORS = ['invalid_request', 'unauthorized', 'not_found', 'store_unavailable'];
+const ADMIN_ERRORS: ErrorCode[] = ['invalid_request', 'unauthorized', 'not_found', 'store_unavailable'];
 const JSON_BODY = 'application/json' as const;
 
 function queryStreamId(request: FastifyRequest): string | undefined {
@@ -51,7 +51,6 @@ export function buildSsfMetadata(issuer: string): Record<string, unknown> {
 
 /** Discovery, stream management (SSF 1.0 §8.1), status and verification. */
 export function ssfRoutes(ctx: AppContext): RouteSpec[] {
-  const admin = (request: FastifyRequest) => requireAdmin(request, ctx);
   const show = (stream: StreamRecord) => toStreamConfiguration(stream, ctx.config.issuer);
   const streamOrThrow = async (id: string | undefined) => {
     if (id === undefined) throw new InvalidRequestError('stream_id is required');
@@ -84,7 +83,6 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Create an event stream (push: RFC 8935, poll: RFC 8936)',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     body: { schema: CreateStreamBody, media: JSON_BODY },
     responses: { 201: { description: 'Created', schema: StreamConfiguration }, 401: problem('unauthorized') },
     errors: ADMIN_ERRORS,
@@ -119,7 +117,6 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'One stream (?stream_id=) or every stream',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     responses: { 200: { description: 'Stream configuration(s)' }, 401: problem('unauthorized') },
     errors: ADMIN_ERRORS,
     async handler(request, reply) {
@@ -164,7 +161,6 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
         method === 'PATCH' ? 'Change some properties of a stream' : 'Replace the properties of a stream',
       tag: 'security events',
       auth: 'admin',
-      authorize: admin,
       body: { schema: UpdateStreamBody, media: JSON_BODY },
       responses: {
         200: { description: 'Updated', schema: StreamConfiguration },
@@ -188,7 +184,6 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Delete a stream (?stream_id=) and the events still queued on it',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     responses: { 204: { description: 'Deleted' }, 401: problem('unauthorized'), 404: problem('not_found') },
     errors: ADMIN_ERRORS,
     async handler(request, reply) {
@@ -211,7 +206,6 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Status of a stream (?stream_id=): enabled, paused (events held) or disabled (events dropped)',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     responses: { 200: { description: 'Status', schema: StreamStatusBody }, 401: problem('unauthorized') },
     errors: ADMIN_ERRORS,
     async handler(request, reply) {
@@ -226,7 +220,6 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Enable, pause or disable a stream',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     body: { schema: StreamStatusBody, media: JSON_BODY },
     responses: { 200: { description: 'Status', schema: StreamStatusBody }, 401: problem('unauthorized') },
     errors: ADMIN_ERRORS,
@@ -247,7 +240,6 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Ask for a verification event on a stream (SSF 1.0 §8.1.4)',
     tag: 'security events',
     auth: 'admin',
-    authorize: admin,
     body: { schema: VerifyBody, media: JSON_BODY },
     responses: { 204: { description: 'Queued' }, 401: problem('unauthorized'), 404: problem('not_found') },
     errors: ADMIN_ERRORS,

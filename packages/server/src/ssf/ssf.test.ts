@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ADMIN_TOKEN, createTestApp, type TestApp } from '@tessera/testkit/auth-service';
 import {
   createLocalJWKSet,
   decodeProtectedHeader,
@@ -11,7 +12,6 @@ import {
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/env-config.ts';
-import { ADMIN_TOKEN, createTestApp, type TestApp } from '../testing/test-app.ts';
 import { startTestReceiver, type TestReceiver, waitFor } from './testing/set-receiver.ts';
 
 const ISSUER = 'http://auth.test';
