@@ -20,6 +20,11 @@ import { wellKnownRoutes } from './http/routes/well-known-routes.ts';
 import { Problem } from './http/schemas.ts';
 import { createServerMetrics } from './metrics/server-metrics.ts';
 import { openResources, type ResourceOverrides } from './resources.ts';
+import { openSsf } from './ssf/open-ssf.ts';
+import { revokeEverySessionOf } from './ssf/revoke-user.ts';
+import { ssfAdminRoutes } from './ssf/ssf-admin-routes.ts';
+import { registerSsfHttp, ssfDeliveryRoutes } from './ssf/ssf-delivery-routes.ts';
+import { ssfRoutes } from './ssf/ssf-routes.ts';
 
 /** Largest request body accepted (bytes); more is 413 `payload_too_large`. */
 export const BODY_LIMIT = 16 * 1024;
@@ -38,6 +43,9 @@ export function listRoutes(ctx: AppContext): RouteSpec[] {
     ...wellKnownRoutes(ctx),
     ...adminRoutes(ctx),
     ...opsRoutes(ctx),
+    ...ssfRoutes(ctx),
+    ...ssfDeliveryRoutes(ctx),
+    ...ssfAdminRoutes(ctx),
   ];
 }
 
@@ -67,12 +75,27 @@ export async function buildAuthServer(
     'stats' in store && typeof store.stats === 'function'
       ? async () => (store.stats as () => { sessions: number })().sessions
       : undefined;
+  const metrics = createServerMetrics(countSessions);
+  const ssf = await openSsf({
+    config,
+    sessionStore: store,
+    storeFromConfig: options.store === undefined,
+    keys: resources.context.keys,
+    now: () => clock.now(),
+    registry: metrics.registry,
+    revokeUser: (username) => revokeEverySessionOf(ctx, username),
+    warn: (fields, message) => logger.warn(fields, message),
+  }).catch(async (error: unknown) => {
+    await resources.close();
+    throw error;
+  });
   const ctx: AppContext = {
     config,
     clock,
-    metrics: createServerMetrics(countSessions),
+    metrics,
     revoked: createRecentRevocations(clock),
     localAdminToken: randomBytes(32).toString('base64url'),
+    ssf,
     ...resources.context,
   };
 
@@ -89,6 +112,7 @@ export async function buildAuthServer(
   });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
+  registerSsfHttp(app, ctx, BODY_LIMIT);
   app.removeContentTypeParser('text/plain');
   // An empty JSON body (a bodyless POST that still sends Content-Type: application/json, as
   // many fetch wrappers do) counts as no body; anything else goes to Fastify's safe parser.
@@ -140,6 +164,7 @@ export async function buildAuthServer(
     );
   });
   app.addHook('onClose', async () => {
+    await ctx.ssf.close();
     await resources.close();
   });
 

@@ -4,6 +4,7 @@ import { CliError } from './io.ts';
 import { runKeysRotate } from './keys-command.ts';
 import { runServe } from './serve-command.ts';
 import { runSessionsList, runSessionsRevoke } from './sessions-command.ts';
+import { runStreamsList } from './streams-command.ts';
 import { runUserAdd } from './user-command.ts';
 
 /** Exit codes: 0 success, 1 runtime error, 2 usage error. */
@@ -56,6 +57,17 @@ function buildProgram(): Command {
       }
       return runSessionsRevoke(sessionId, options.user);
     });
+  const streams = program
+    .command('streams')
+    .description('security event streams (docs/events.md)')
+    .exitOverride();
+  streams
+    .command('list')
+    .description(
+      'one line per SSF stream and back-channel logout registration: id, method, status, queued, events, endpoint, aud, created',
+    )
+    .exitOverride()
+    .action(runStreamsList);
   const keys = program.command('keys').description('manage signing keys').exitOverride();
   keys
     .command('rotate')

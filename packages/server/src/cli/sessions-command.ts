@@ -79,7 +79,7 @@ async function requestOverHttp(
  * Calls the running service's admin API (the in-memory store lives only inside it): over its
  * local control socket in the data dir when TESSERA_ADMIN_TOKEN is not set, else over HTTP.
  */
-async function callAdmin(config: ServerConfig, method: string, path: string): Promise<AdminAnswer> {
+export async function callAdmin(config: ServerConfig, method: string, path: string): Promise<AdminAnswer> {
   let answer: AdminAnswer;
   if (config.adminToken) {
     answer = await requestOverHttp(config, config.adminToken, method, path);

@@ -35,6 +35,24 @@ export interface ServerConfig {
   loginRateLimit: { windowMs: number; perUsername: number; perIp: number };
   /** Base URL of a running auth service (CLI admin calls). */
   authUrl: string;
+  /** Security events (docs/events.md). */
+  ssf: SsfConfig;
+}
+
+/** `TESSERA_SSF_*`: transmitter delivery and receiver settings. Durations in ms. */
+export interface SsfConfig {
+  /** Issuers whose SETs `/v1/ssf/receiver` accepts, each with its JWKS URL. */
+  trustedIssuers: Array<{ issuer: string; jwksUri: string }>;
+  /** Oldest SET `iat` the receiver accepts (and how long a `jti` is remembered). */
+  receiverMaxAgeMs: number;
+  /** Longest wait between two push attempts (the backoff cap). */
+  retryMaxMs: number;
+  /** After this, another instance takes over events an instance left unacknowledged. */
+  claimIdleMs: number;
+  /** Longest a poll request with `returnImmediately: false` waits for events. */
+  pollWaitMs: number;
+  /** A stream nobody used for this long (no receiver call, no running instance) is removed. */
+  inactivityTimeoutMs: number;
 }
 
 /** A bad environment variable: the message names it and says what was expected. */
@@ -99,6 +117,26 @@ function usersSpec(env: Env, dataDir: string): string {
   throw new ConfigError(`TESSERA_USERS: expected file:PATH, memory or a postgres:// URL, got "${raw}"`);
 }
 
+function trustedIssuers(env: Env): SsfConfig['trustedIssuers'] {
+  const raw = read(env, 'TESSERA_SSF_TRUSTED_ISSUERS');
+  if (raw === undefined) return [];
+  return raw.split(',').map((item) => {
+    const at = item.indexOf('=');
+    const issuer = item.slice(0, at).trim();
+    const jwksUri = item.slice(at + 1).trim();
+    if (
+      at <= 0 ||
+      !z.url().safeParse(issuer).success ||
+      !z.url({ protocol: /^https?$/ }).safeParse(jwksUri).success
+    ) {
+      throw new ConfigError(
+        `TESSERA_SSF_TRUSTED_ISSUERS: expected comma-separated issuer=jwks_uri pairs (URLs), got "${item.trim()}"`,
+      );
+    }
+    return { issuer, jwksUri };
+  });
+}
+
 function redis(env: Env): RedisConnectionConfig | null {
   try {
     return redisConfigFromEnv(env as NodeJS.ProcessEnv);
@@ -161,5 +199,13 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       perIp: integer(env, 'TESSERA_LOGIN_RATE_IP', 50, 1, 1_000_000),
     },
     authUrl: url('TESSERA_AUTH_URL', read(env, 'TESSERA_AUTH_URL') ?? issuer),
+    ssf: {
+      trustedIssuers: trustedIssuers(env),
+      receiverMaxAgeMs: duration(env, 'TESSERA_SSF_RECEIVER_MAX_AGE', '1h'),
+      retryMaxMs: duration(env, 'TESSERA_SSF_RETRY_MAX', '5m'),
+      claimIdleMs: duration(env, 'TESSERA_SSF_CLAIM_IDLE', '30s'),
+      pollWaitMs: duration(env, 'TESSERA_SSF_POLL_WAIT', '20s', 60_000),
+      inactivityTimeoutMs: duration(env, 'TESSERA_SSF_INACTIVITY_TIMEOUT', '30d'),
+    },
   };
 }

@@ -2,6 +2,7 @@ import type { Clock, KeyRing, SessionService, SessionStore } from '@tessera/core
 import type { Guard } from '@tessera/guard';
 import type { ServerConfig } from '../config/env-config.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
+import type { Ssf } from '../ssf/open-ssf.ts';
 import type { Users } from '../users/user-service.ts';
 import type { RecentRevocations } from './recent-revocations.ts';
 
@@ -20,6 +21,8 @@ export interface AppContext {
   revoked: RecentRevocations;
   /** Random per-process admin credential, only handed to the local control socket. */
   localAdminToken: string;
+  /** Security events: SSF transmitter and receiver, back-channel logout (docs/events.md). */
+  ssf: Ssf;
 }
 
 declare module 'fastify' {

@@ -35,6 +35,8 @@ export interface Users {
   checkPassword(username: string, password: string): Promise<UserRecord | null>;
   findByUsername(username: string): Promise<UserRecord | null>;
   findById(id: string): Promise<UserRecord | null>;
+  /** Validates and stores a new password for the user. Throws `InvalidRequestError`. */
+  setPassword(userId: string, password: string): Promise<void>;
   /** Computes the dummy hash now, so the first unknown-user login is not slower than the others. */
   warmUp(): Promise<void>;
 }
@@ -92,6 +94,14 @@ export function createUsers(store: UserStore, params: PasswordParams = DEFAULT_P
     },
     findByUsername: (username) => store.findByUsername(normalizeUsername(username)),
     findById: (id) => store.findById(id),
+    async setPassword(userId, password) {
+      if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+        throw new InvalidRequestError(
+          `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long`,
+        );
+      }
+      await store.updatePasswordHash(userId, await hashPassword(password, params));
+    },
     async warmUp() {
       await dummy();
     },
