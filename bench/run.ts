@@ -11,6 +11,7 @@ const suites: Suite[] = [
   { name: 'auth', run: async () => (await import('./auth.bench.ts')).runAuthBench() },
   { name: 'http', run: async () => (await import('./http.bench.ts')).runHttpBench() },
   { name: 'guard', run: async () => (await import('./guard.bench.ts')).runGuardBench() },
+  { name: 'peers', run: async () => (await import('./peers.bench.ts')).runPeersBench() },
   { name: 'revocation', run: async () => (await import('./revocation.bench.ts')).runRevocationBench() },
   { name: 'tracking', run: async () => (await import('./tracking.bench.ts')).runTrackingBench() },
 ];
