@@ -13,6 +13,7 @@ const suites: Suite[] = [
   { name: 'guard', run: async () => (await import('./guard.bench.ts')).runGuardBench() },
   { name: 'peers', run: async () => (await import('./peers.bench.ts')).runPeersBench() },
   { name: 'scale', run: async () => (await import('./scale.bench.ts')).runScaleBench() },
+  { name: 'memory', run: async () => (await import('./memory.bench.ts')).runMemoryBench() },
   { name: 'revocation', run: async () => (await import('./revocation.bench.ts')).runRevocationBench() },
   { name: 'tracking', run: async () => (await import('./tracking.bench.ts')).runTrackingBench() },
 ];
