@@ -204,12 +204,12 @@ async function lifeOf(listpackValue: number, userAgents: string[]): Promise<Life
  * measurement shows what storing it parsed would save (the service stores the header as is).
  */
 export const SHORT_USER_AGENTS = [
-  'Chrome 131Windows',
-  'Safari 18.1macOS',
-  'Firefox 133Linux',
-  'Edge 131Windows',
-  'Mobile Safari 18.1iOS',
-  'Chrome Mobile 131Android',
+  'Chrome 131 on Windows',
+  'Safari 18.1 on macOS',
+  'Firefox 133 on Linux',
+  'Edge 131 on Windows',
+  'Mobile Safari 18.1 on iOS',
+  'Chrome Mobile 131 on Android',
 ];
 
 export async function runMemoryBench() {
@@ -219,7 +219,7 @@ export async function runMemoryBench() {
   const defaults = await lifeOf(LISTPACK_VALUE_DEFAULT, BROWSER_USER_AGENTS);
   console.log('  real browser User-Agents, hash-max-listpack-value 512');
   const raised = await lifeOf(512, BROWSER_USER_AGENTS);
-  console.log(`  short User-Agents (browserOS), Redis defaults`);
+  console.log(`  short User-Agents (browser on OS), Redis defaults`);
   const shortUa = await lifeOf(LISTPACK_VALUE_DEFAULT, SHORT_USER_AGENTS);
   return {
     sessions: SESSIONS,
