@@ -12,9 +12,9 @@ if (quick) {
   const defaults: Record<string, string> = {
     BENCH_DURATION: '1',
     BENCH_ROUNDS: '1',
-    BENCH_REVOCATION_TRIALS: '20',
-    BENCH_RESTART_ENTRIES: '2000',
-    BENCH_MEMORY_SESSIONS: '12',
+    BENCH_REVOCATION_TRIALS: '15',
+    BENCH_RESTART_ENTRIES: '1000',
+    BENCH_MEMORY_SESSIONS: '8',
     BENCH_SCALE_SESSIONS: '1000,10000',
     BENCH_SCALE_REVOKED: '0,1000',
     BENCH_VALIDATION: 'npm run bench:quick',
@@ -50,7 +50,7 @@ for (const suite of suites) {
   const result = await suite.run();
   writeResult(suite.name, result);
   console.log(
-    `bench: ${suite.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s → bench/results/${suite.name}.json`,
+    `bench: ${suite.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s → ${quick ? 'bench/results/quick' : 'bench/results'}/${suite.name}.json`,
   );
 }
 if (!quick) writePerformanceDoc();
