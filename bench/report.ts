@@ -676,6 +676,18 @@ export function writePerformanceDoc(): void {
     "absolute req/s. Server CPU per request (from the server process's own `cpuUsage()`) is",
     'steadier than req/s.',
     '',
+    '**Running it.** `npm run bench` runs every suite (core, auth, http, guard, peers, scale,',
+    'memory, revocation, tracking; about 20 minutes on 2 quiet cores, 1M sessions take a few',
+    'hundred MB in the bench Redis) and regenerates this file and `docs/charts/*.svg`;',
+    '`npm run bench -- peers scale` runs some suites. Knobs: `BENCH_DURATION` (s per load, 5),',
+    '`BENCH_ROUNDS` (3), `BENCH_SCALE_SESSIONS` (1000,100000,1000000), `BENCH_SCALE_REVOKED`',
+    '(0,10000,100000), `BENCH_MEMORY_SESSIONS` (100), `BENCH_REVOCATION_TRIALS` (100),',
+    '`BENCH_RESTART_ENTRIES` (100000). `npm run bench:quick` checks the benchmarks in under 2',
+    'minutes (results in the ignored bench/results/quick/). Profiles are separate:',
+    '`npm run bench:profile -- authorize after` (also `guard-node`, `bare-fastify`, `raw-node`)',
+    'rewrites `bench/results/profile-<target>-<label>.json`; the `before` profile of',
+    '`/v1/authorize` was taken at commit 7f327d6, before the changes described below.',
+    '',
   ];
   const validation = sections.some(([name]) => Boolean(load(name)?.validation));
   parts.push('## Goals from the issues, against the latest run', '');
