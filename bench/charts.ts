@@ -23,12 +23,21 @@ function load(name: string): Json | null {
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-function svg(width: number, height: number, title: string, body: string[]): string {
+/** Set while rendering a chart from a short validation run: printed under the chart. */
+let validationNote: string | undefined;
+
+function svg(width: number, plotHeight: number, title: string, body: string[]): string {
+  const height = validationNote ? plotHeight + 24 : plotHeight;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="13">`,
     `<title>${esc(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     ...body,
+    ...(validationNote
+      ? [
+          `<text x="16" y="${height - 8}" fill="#b91c1c" font-weight="600">${esc(`${/validation/i.test(validationNote) ? validationNote : `Short validation run (${validationNote})`}: not a measurement`)}</text>`,
+        ]
+      : []),
     '</svg>',
     '',
   ].join('\n');
@@ -156,7 +165,7 @@ export function revocationChart(revocation: Json, date: string): string {
   const latency = (revocation.latency as Json) ?? {};
   const width = 760;
   const height = 360;
-  const plot = { left: 60, top: 60, right: width - 30, bottom: height - 60 };
+  const plot = { left: 60, top: 76, right: width - 30, bottom: height - 60 };
   const p99 = Number(latency.p99Ms ?? 0);
   const upper = Math.max(5, Math.ceil(Math.min(samples[samples.length - 1] ?? 5, Math.max(10, p99 * 1.2))));
   const bin = upper <= 12 ? 0.5 : niceMax(upper / 24);
@@ -173,7 +182,8 @@ export function revocationChart(revocation: Json, date: string): string {
   const py = (n: number) => plot.bottom - (n / maxCount) * (plot.bottom - plot.top);
   const body = [
     `<text x="16" y="24" font-size="16" font-weight="600">Global revocation latency: logout response → both example services refuse</text>`,
-    `<text x="16" y="42" fill="#6b7280">${esc(`${samples.length} trials, ${date}; p50 ${String(latency.p50Ms)} ms, p99 ${String(latency.p99Ms)} ms, max ${String(latency.maxMs)} ms; goal p50 ≤ 1 ms, p99 ≤ 5 ms${over ? `; ${over} beyond the axis` : ''}`)}</text>`,
+    `<text x="16" y="42" fill="#6b7280">${esc(`${samples.length} trials, ${date}; p50 ${String(latency.p50Ms)} ms, p99 ${String(latency.p99Ms)} ms, max ${String(latency.maxMs)} ms`)}</text>`,
+    `<text x="16" y="58" fill="#6b7280">${esc(`goal p50 ≤ 1 ms, p99 ≤ 5 ms${over ? `; ${over} trial(s) beyond the axis` : ''}`)}</text>`,
   ];
   for (let i = 0; i <= 4; i++) {
     const y = py((maxCount * i) / 4);
@@ -188,9 +198,9 @@ export function revocationChart(revocation: Json, date: string): string {
       `<rect x="${(plot.left + i * bw + 1).toFixed(1)}" y="${py(n).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(plot.bottom - py(n)).toFixed(1)}" fill="${COLORS.tessera}"/>`,
     );
   });
-  const ticks = 10;
-  for (let i = 0; i <= ticks; i++) {
-    const ms = (upper * i) / ticks;
+  const every = Math.max(1, Math.ceil(bins.length / 12));
+  for (let i = 0; i <= bins.length; i += every) {
+    const ms = i * bin;
     body.push(
       `<text x="${px(ms)}" y="${plot.bottom + 18}" text-anchor="middle" fill="#6b7280">${Math.round(ms * 10) / 10}</text>`,
     );
@@ -232,11 +242,15 @@ export function writeCharts(): string[] {
     written.push(`docs/charts/${name}`);
   };
   const peers = load('peers');
-  if (peers) out('throughput.svg', throughputChart(peers, stamp(peers)));
+  const render = (result: Json, chart: (r: Json, date: string) => string) => {
+    validationNote = result.validation ? String(result.validation) : undefined;
+    return chart(result, stamp(result));
+  };
+  if (peers) out('throughput.svg', render(peers, throughputChart));
   const scale = load('scale');
-  if (scale) out('p99-vs-sessions.svg', p99Chart(scale, stamp(scale)));
+  if (scale) out('p99-vs-sessions.svg', render(scale, p99Chart));
   const revocation = load('revocation');
-  if (revocation?.samples) out('revocation-latency.svg', revocationChart(revocation, stamp(revocation)));
+  if (revocation?.samples) out('revocation-latency.svg', render(revocation, revocationChart));
   return written;
 }
 
