@@ -517,12 +517,6 @@ function rowRatio(result: Json | null, name: string, baseline?: string): number 
   return row ? Number(row.ratio) : undefined;
 }
 
-/** The largest of a list, or undefined when empty. */
-const maxOf = (values: Array<number | undefined>) => {
-  const known = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  return known.length > 0 ? Math.max(...known) : undefined;
-};
-
 /** The issues' goals next to what this run measured. */
 function goalsSection(): string {
   const auth = load('auth');
