@@ -110,6 +110,9 @@ export async function runScaleBench() {
       if (pool.length === 0) pool = kept;
       loaded = Math.max(loaded, level);
       const fillSeconds = Math.round((performance.now() - t0) / 100) / 10;
+      // A pause after a large fill (Redis finishes rehashing its grown dictionaries in the
+      // background; the loader's client goes away) before anything is measured.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
       const memory = await redisMemory(redis.url);
       console.log(`  ${level} sessions loaded in ${fillSeconds} s; Redis used_memory ${memory.usedMemory} B`);
       const label = `${level} sessions`;
