@@ -9,8 +9,8 @@
 // Run twice: Redis defaults, and hash-max-listpack-value 512 (a setting operators can choose).
 // Sessions: BENCH_MEMORY_SESSIONS (default 100: 4 users × 25, logins pay argon2id).
 import { connectRedis, createRedisClient, createRedisStore } from '@tessera/core';
+import { startRedis } from '@tessera/testkit';
 import { Redis } from 'ioredis';
-import { startRedis } from '../test/support/redis-server.ts';
 import type { ChildService } from './lib/process.ts';
 import { addUser, BENCH_PASSWORD, startAuthService } from './lib/stack.ts';
 

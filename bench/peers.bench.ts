@@ -11,7 +11,7 @@
 //   Redis read; both read Redis on every request).
 // - The gateway path: the auth service's GET /v1/authorize (default EdDSA tokens, default
 //   LOG_LEVEL=info, stdout to /dev/null) vs bare Fastify answering the same route shape.
-import { startRedis } from '../test/support/redis-server.ts';
+import { startRedis } from '@tessera/testkit';
 import { startBenchServer } from './lib/load.ts';
 import { runRounds, type Scenario, type Target } from './lib/rounds.ts';
 import { addUser, loginUser, startAuthService, startTsService } from './lib/stack.ts';

@@ -10,7 +10,7 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRedis } from '../test/support/redis-server.ts';
+import { startRedis } from '@tessera/testkit';
 import { summariseProfile } from './lib/cpu-profile.ts';
 import { runLoad, startBenchServer } from './lib/load.ts';
 import { writeResult } from './lib/results.ts';

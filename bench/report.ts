@@ -362,9 +362,10 @@ registerSection('profile-guard-node-before', 'The node:http guard profiled', (r)
     "cached token). The guard's own frames are small: `authenticate` (inclusive, the SHA-256",
     'cache key of the token is most of it: `hash`), `credentialFrom` (the bearer regex) and the',
     'LRU `get`; the rest is node:http and the socket write, as for raw node:http. The cache key',
-    'hash is a design choice (no token string kept in memory maps, packages/guard/src/jwt/',
-    'verify-cached.ts); removing it would save ≈ 3 µs per request. No guard code was changed here',
-    '(the guard is being restructured; see the report).',
+    'hash is a design choice (no token string kept in memory maps, `cacheKey` in',
+    'packages/guard/src/guard.ts); removing it would save ≈ 3 µs per request. No guard code was',
+    'changed here; the profile was taken before the guard became a pipeline (issue 8), so the',
+    'frame names are those of that code.',
     '',
     profileTable(r),
     '',
@@ -495,6 +496,45 @@ registerSection('memory', 'Memory per session in Redis over its life', (r) => {
     'itself today, up to 256 B; the account page only shows browser and OS), keep the sealed',
     'successor (`sc`, ~160 B) out of the hash, and keep `old` (space-separated older hashes, 44 B',
     'each) under 64 B or in its own key; or raise `hash-max-listpack-value` (see the second table).',
+  ].join('\n');
+});
+
+registerSection('startup', 'Start-up: tsx vs compiled', (r) => {
+  if (!r) return '';
+  const rows = (r.results as Json[]) ?? [];
+  const median = (service: string, mode: string, key: string) =>
+    Number(rows.find((x) => x.service === service && x.mode === mode)?.[key] ?? 0);
+  return [
+    'From spawn to the first answer (auth service: `GET /healthz` 200; guarded service: its first',
+    'HTTP answer, sent only after `guard.ready()`), and the resident memory (VmRSS) at that moment.',
+    "`tsx` runs the packages' TypeScript sources (`--conditions=@tessera/source --import tsx`, what the",
+    '`tessera` bin did before the build); `compiled` runs `dist/` with plain `node`. Median of',
+    `${Number(r.runs)} alternating runs each (\`npm run bench -- startup\`)${
+      r.loadAtStart === undefined
+        ? ''
+        : `; 1-minute load average at the start: ${Number(r.loadAtStart)} on 2 cores`
+    }. On a busy machine the absolute times grow; compare the ratios.`,
+    '',
+    table(
+      ['service', 'mode', 'start-up ms (median)', 'RSS MB (median)', 'all runs (ms)', 'command'],
+      rows.map((x) => [
+        String(x.service),
+        String(x.mode),
+        Number(x.startupMsMedian),
+        Number(x.rssMbMedian),
+        ((x.startupMs as number[]) ?? []).join(', '),
+        `\`${String(x.command)}\``,
+      ]),
+    ),
+    '',
+    table(
+      ['service', 'compiled ÷ tsx start-up', 'compiled ÷ tsx RSS'],
+      ['auth', 'guarded'].map((service) => [
+        service,
+        ratio(median(service, 'compiled', 'startupMsMedian'), median(service, 'tsx', 'startupMsMedian')),
+        ratio(median(service, 'compiled', 'rssMbMedian'), median(service, 'tsx', 'rssMbMedian')),
+      ]),
+    ),
   ].join('\n');
 });
 
@@ -693,8 +733,9 @@ export function writePerformanceDoc(): void {
     'steadier than req/s.',
     '',
     '**Running it.** `npm run bench` runs every suite (core, auth, http, guard, peers, scale,',
-    'memory, revocation, tracking; about 20 minutes on 2 quiet cores, 1M sessions take a few',
-    'hundred MB in the bench Redis) and regenerates this file and `docs/charts/*.svg`;',
+    'memory, revocation, tracking, startup; about 20 minutes on 2 quiet cores, 1M sessions take a',
+    'few hundred MB in the bench Redis) after building the packages (`prebench`), and regenerates',
+    'this file and `docs/charts/*.svg`;',
     '`npm run bench -- peers scale` runs some suites. Knobs: `BENCH_DURATION` (s per load, 5),',
     '`BENCH_ROUNDS` (3), `BENCH_SCALE_SESSIONS` (1000,100000,1000000), `BENCH_SCALE_REVOKED`',
     '(0,10000,100000), `BENCH_MEMORY_SESSIONS` (100), `BENCH_REVOCATION_TRIALS` (100),',

@@ -4,10 +4,10 @@
 import { fork } from 'node:child_process';
 import { Agent, get } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { revocationFields, revocationStreamKey } from '@tessera/core';
+import { revocationFields, revocationStreamKey } from '@tessera/core/internal';
 import { createGuard } from '@tessera/guard';
+import { startRedis as startBenchRedis } from '@tessera/testkit';
 import { Redis } from 'ioredis';
-import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { addUser, loginUser, startAuthService, startTsService } from './lib/stack.ts';
 
 const TRIALS = Number(process.env.BENCH_REVOCATION_TRIALS ?? 100);

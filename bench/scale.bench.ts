@@ -9,8 +9,9 @@
 // ready time (createGuard → ready) and RSS after load, and its req/s and p99 (jwt mode).
 // Levels: BENCH_SCALE_SESSIONS (default 1000,100000,1000000), BENCH_SCALE_REVOKED
 // (default 0,10000,100000).
+
+import { startRedis } from '@tessera/testkit';
 import autocannon from 'autocannon';
-import { startRedis } from '../test/support/redis-server.ts';
 import { loadLogins, loadRefreshes } from './auth.bench.ts';
 import { type BenchServer, type LoadResult, runLoad, startBenchServer } from './lib/load.ts';
 import { addRevocations, addSessions, readTemplate, redisMemory } from './lib/populate.ts';

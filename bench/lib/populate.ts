@@ -4,7 +4,7 @@
 // hash (the opaque tokens of the copies are returned for loading a guard with them). Single
 // Redis only (the script writes keys it does not declare, which a Cluster refuses).
 import { randomBytes } from 'node:crypto';
-import { formatOpaqueToken, hashSecret, revocationFields, revocationStreamKey } from '@tessera/core';
+import { formatOpaqueToken, hashSecret, revocationFields, revocationStreamKey } from '@tessera/core/internal';
 import { Redis } from 'ioredis';
 
 const PREFIX = 'tessera:';
