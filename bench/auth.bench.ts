@@ -1,6 +1,9 @@
-// Auth service throughput through HTTP, each next to a bare loop measured in the same run:
-// - logins/s vs a bare @node-rs/argon2 verify loop (argon2id dominates a login);
-// - refreshes/s vs a bare loop of one EdDSA sign + one Redis script call (what a refresh must do).
+// Auth service throughput through HTTP, each next to baselines measured in the same run:
+// - logins/s vs bare Fastify doing one argon2id verify per POST (same parameters, same libuv
+//   pool size, same 8 connections): the goal's baseline, HTTP on both sides; and vs a bare
+//   @node-rs/argon2 verify loop (no HTTP, for reference);
+// - refreshes/s vs bare Fastify doing one EdDSA sign + one Redis script call per POST (same 50
+//   connections): the goal's baseline; and vs the same work as a bare loop (no HTTP).
 
 import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -18,6 +21,7 @@ import { freePort, startRedis as startBenchRedis } from '@tessera/testkit';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { startBenchServer } from './lib/load.ts';
 import { runLoop, startChild } from './lib/process.ts';
 import { ratio } from './lib/results.ts';
 
@@ -59,9 +63,13 @@ async function login(url: string, username: string): Promise<string> {
   return body.refreshToken;
 }
 
-async function loadLogins(url: string, names: string[], cpuUs: () => number): Promise<Measured> {
+export async function loadLogins(
+  url: string,
+  names: string[],
+  cpuUs: () => number | Promise<number>,
+): Promise<Measured> {
   let next = 0;
-  const cpu0 = cpuUs();
+  const cpu0 = await cpuUs();
   const result = await autocannon({
     url: `${url}/v1/login`,
     connections: 8,
@@ -83,14 +91,14 @@ async function loadLogins(url: string, names: string[], cpuUs: () => number): Pr
     perSec: Math.round(ok / (DURATION_MS / 1000)),
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
-    serverCpuUsPerOp: ok > 0 ? Math.round((cpuUs() - cpu0) / ok) : 0,
+    serverCpuUsPerOp: ok > 0 ? Math.round(((await cpuUs()) - cpu0) / ok) : 0,
   };
 }
 
-async function loadRefreshes(
+export async function loadRefreshes(
   url: string,
   names: string[],
-  cpuUs: () => number,
+  cpuUs: () => number | Promise<number>,
 ): Promise<Measured & { failed: number }> {
   const connections = 50;
   const pool: string[] = [];
@@ -124,7 +132,7 @@ async function loadRefreshes(
   await fill();
   await load(WARMUP_MS);
   await fill();
-  const cpu0 = cpuUs();
+  const cpu0 = await cpuUs();
   const result = await load(DURATION_MS);
   const ok = result.requests.total - result.non2xx;
   return {
@@ -132,9 +140,68 @@ async function loadRefreshes(
     perSec: Math.round(ok / (DURATION_MS / 1000)),
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
-    serverCpuUsPerOp: ok > 0 ? Math.round((cpuUs() - cpu0) / ok) : 0,
+    serverCpuUsPerOp: ok > 0 ? Math.round(((await cpuUs()) - cpu0) / ok) : 0,
     failed: result.non2xx + result.errors,
   };
+}
+
+/** Loads a bench server's POST route with a fixed JSON body (after an unmeasured warm-up). */
+async function loadPost(
+  name: string,
+  script: string,
+  path: string,
+  body: unknown,
+  connections: number,
+  env: Record<string, string>,
+): Promise<Measured> {
+  const server = await startBenchServer(script, env);
+  try {
+    const options = {
+      url: `http://127.0.0.1:${server.port}${path}`,
+      connections,
+      method: 'POST' as const,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    };
+    await autocannon({ ...options, duration: WARMUP_MS / 1000 });
+    const cpu0 = await server.cpu();
+    const result = await autocannon({ ...options, duration: DURATION_MS / 1000 });
+    const ok = result.requests.total - result.non2xx;
+    return {
+      name,
+      perSec: Math.round(ok / (DURATION_MS / 1000)),
+      latencyP50Ms: result.latency.p50,
+      latencyP99Ms: result.latency.p99,
+      serverCpuUsPerOp: ok > 0 ? Math.round(((await server.cpu()) - cpu0) / ok) : 0,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The service's libuv pool size (packages/server/bin/tessera.cjs sizes it to the cores). */
+const POOL_THREADS = String(Math.max(2, availableParallelism()));
+
+function fastifyArgon2(): Promise<Measured> {
+  return loadPost(
+    `bare Fastify: one argon2id verify per POST (8 connections, ${POOL_THREADS} pool threads)`,
+    'fastify-argon2.ts',
+    '/login',
+    { username: 'bench0', password: PASSWORD },
+    8,
+    { UV_THREADPOOL_SIZE: POOL_THREADS },
+  );
+}
+
+function fastifySignScript(redisUrl: string): Promise<Measured> {
+  return loadPost(
+    'bare Fastify: one EdDSA sign + one Redis script call per POST (50 connections)',
+    'fastify-sign-script.ts',
+    '/refresh',
+    { refreshToken: 'x'.repeat(80) },
+    50,
+    { TESSERA_REDIS_URL: redisUrl },
+  );
 }
 
 async function bareArgon2(): Promise<Measured> {
@@ -237,19 +304,29 @@ export async function runAuthBench() {
   try {
     const names = await createUsers(url);
     const logins = await loadLogins(url, names, server.cpuUs);
+    const loginHttp = await fastifyArgon2();
     const argon = await bareArgon2();
     const refreshes = await loadRefreshes(url, names, server.cpuUs);
+    const refreshHttp = await fastifySignScript(redis.url);
     const bare = await bareSignAndScript(redis.url);
     const engine = await engineRefreshes(redis.url);
-    for (const m of [logins, argon, refreshes, engine, bare])
-      console.log(`  ${m.name.padEnd(66)} ${m.perSec}/s`);
+    for (const m of [logins, loginHttp, argon, refreshes, refreshHttp, engine, bare])
+      console.log(`  ${m.name.padEnd(80)} ${m.perSec}/s  p99 ${m.latencyP99Ms ?? '-'} ms`);
     return {
-      login: { service: logins, baseline: argon, ratio: ratio(logins.perSec, argon.perSec) },
+      login: {
+        service: logins,
+        baseline: loginHttp,
+        ratio: ratio(logins.perSec, loginHttp.perSec),
+        loop: argon,
+        loopRatio: ratio(logins.perSec, argon.perSec),
+      },
       refresh: {
         service: refreshes,
         engine,
-        baseline: bare,
-        ratio: ratio(refreshes.perSec, bare.perSec),
+        baseline: refreshHttp,
+        ratio: ratio(refreshes.perSec, refreshHttp.perSec),
+        loop: bare,
+        loopRatio: ratio(refreshes.perSec, bare.perSec),
         engineRatio: ratio(engine.perSec, bare.perSec),
       },
     };

@@ -18,7 +18,11 @@ export interface LoadResult {
 
 export interface BenchServer {
   port: number;
+  /** What the server reported with its port (e.g. `readyMs`). */
+  info: Record<string, unknown>;
   cpu(): Promise<number>;
+  /** Resident set size of the server process, bytes. */
+  rss(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -29,49 +33,56 @@ export interface BenchServer {
 export async function startBenchServer(
   script: string,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<BenchServer> {
   const file = fileURLToPath(new URL(`../servers/${script}`, import.meta.url));
   const child: ChildProcess = fork(file, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...nodeArgs, '--import', 'tsx'],
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 20_000);
+  const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 60_000);
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
     child.on('message', (message: { ready?: number }) => {
       if (typeof message?.ready === 'number') {
         clearTimeout(timer);
-        resolve(message.ready);
+        resolve(message);
       }
     });
   });
+  const ask = (question: 'cpu' | 'rss') =>
+    new Promise<number>((resolve) => {
+      const onMessage = (message: Record<string, unknown>) => {
+        const value = message?.[question];
+        if (typeof value === 'number') {
+          child.off('message', onMessage);
+          resolve(value);
+        }
+      };
+      child.on('message', onMessage);
+      child.send(question);
+    });
   return {
-    port,
-    cpu: () =>
-      new Promise((resolve) => {
-        const onMessage = (message: { cpu?: number }) => {
-          if (typeof message?.cpu === 'number') {
-            child.off('message', onMessage);
-            resolve(message.cpu);
-          }
-        };
-        child.on('message', onMessage);
-        child.send('cpu');
-      }),
+    port: info.ready as number,
+    info,
+    cpu: () => ask('cpu'),
+    rss: () => ask('rss'),
     stop: () => stopChild(child, 3000),
   };
 }
 
-/** Called by a bench server once it listens: reports the port and answers CPU queries. */
-export function reportReady(port: number): void {
+/** Called by a bench server once it listens: reports the port (and `extra`) and answers CPU and RSS queries. */
+export function reportReady(port: number, extra: Record<string, unknown> = {}): void {
   process.on('message', (message) => {
     if (message === 'cpu') {
       const usage = process.cpuUsage();
       process.send?.({ cpu: usage.user + usage.system });
+    } else if (message === 'rss') {
+      process.send?.({ rss: process.memoryUsage().rss });
     }
   });
-  process.send?.({ ready: port });
+  process.send?.({ ...extra, ready: port });
 }
 
 export interface LoadOptions {

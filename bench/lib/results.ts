@@ -1,7 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
-export const RESULTS_DIR = new URL('../results/', import.meta.url);
+/** bench/results/, or BENCH_RESULTS_DIR (`npm run bench:quick` writes to bench/results/quick/). */
+export const RESULTS_DIR = process.env.BENCH_RESULTS_DIR
+  ? new URL(`file://${process.env.BENCH_RESULTS_DIR.replace(/\/?$/, '/')}`)
+  : new URL('../results/', import.meta.url);
 
 export function machine(): { cpus: number; cpuModel: string; node: string } {
   return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version };
@@ -10,7 +13,14 @@ export function machine(): { cpus: number; cpuModel: string; node: string } {
 /** Writes `bench/results/<name>.json` with machine facts and a timestamp. */
 export function writeResult(name: string, data: unknown): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const body = { machine: machine(), date: new Date().toISOString(), ...((data as object) ?? {}) };
+  // BENCH_VALIDATION names a short run on a loaded machine; the report labels its numbers so.
+  const validation = process.env.BENCH_VALIDATION ? { validation: process.env.BENCH_VALIDATION } : {};
+  const body = {
+    machine: machine(),
+    date: new Date().toISOString(),
+    ...validation,
+    ...((data as object) ?? {}),
+  };
   writeFileSync(new URL(`${name}.json`, RESULTS_DIR), `${JSON.stringify(body, null, 2)}\n`);
 }
 

@@ -11,10 +11,11 @@ export const BENCH_PASSWORD = 'bench password 1234';
 export async function startAuthService(
   redis: RedisServer,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<ChildService> {
   const port = await freePort();
   return startChild(
-    ['packages/server/bin/tessera.cjs', 'serve'],
+    [...nodeArgs, 'packages/server/bin/tessera.cjs', 'serve'],
     {
       PORT: String(port),
       TESSERA_REDIS_URL: redis.url,

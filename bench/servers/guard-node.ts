@@ -4,8 +4,11 @@ import { createGuard, type Principal } from '@tessera/guard';
 import { createAuthenticator } from '@tessera/guard/node';
 import { reportReady } from '../lib/load.ts';
 
+const t0 = performance.now();
 const guard = createGuard();
 await guard.ready();
+/** createGuard() → ready(): Redis connection, metadata and JWKS location, revocation set loaded. */
+const readyMs = performance.now() - t0;
 const authenticate = createAuthenticator(guard);
 function respond(principal: Principal | undefined, res: ServerResponse): void {
   if (!principal) return;
@@ -22,6 +25,6 @@ const server = createServer((req, res) => {
 });
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address();
-  if (address && typeof address === 'object') reportReady(address.port);
+  if (address && typeof address === 'object') reportReady(address.port, { readyMs });
 });
 process.on('SIGTERM', () => server.close(() => void guard.close().finally(() => process.exit(0))));

@@ -50,4 +50,46 @@ describe('request logs', () => {
       await t.close();
     }
   });
+
+  it('successful /v1/authorize answers are logged at debug only; refusals and other requests at info', async () => {
+    for (const level of ['info', 'debug'] as const) {
+      const t = await createTestApp({ LOG_LEVEL: level });
+      try {
+        await t.addUser('alice', PASSWORD);
+        const tokens = (await t.login('alice', PASSWORD)).json();
+        const ok = await t.app.inject({
+          url: '/v1/authorize',
+          headers: { authorization: `Bearer ${tokens.accessToken}`, 'x-request-id': 'fwd-ok' },
+        });
+        expect(ok.statusCode).toBe(200);
+        const refused = await t.app.inject({
+          url: '/v1/authorize',
+          headers: { authorization: 'Bearer not-a-token', 'x-request-id': 'fwd-refused' },
+        });
+        expect(refused.statusCode).toBe(401);
+        const lines = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+        const byId = (id: string) => lines.filter((l) => l.msg === 'request' && l.reqId === id);
+        expect(byId('fwd-refused')).toEqual([
+          expect.objectContaining({ route: '/v1/authorize', status: 401, level: 30 }),
+        ]);
+        if (level === 'info') expect(byId('fwd-ok')).toEqual([]);
+        else {
+          expect(byId('fwd-ok')).toEqual([
+            expect.objectContaining({
+              route: '/v1/authorize',
+              status: 200,
+              level: 20,
+              userId: tokens.session.userId,
+            }),
+          ]);
+        }
+        const metrics = await t.app.inject({ url: '/metrics' });
+        expect(metrics.body).toMatch(
+          /tessera_http_request_duration_seconds_count\{[^}]*route="\/v1\/authorize"[^}]*status="200"[^}]*\} 1/,
+        );
+      } finally {
+        await t.close();
+      }
+    }
+  });
 });
