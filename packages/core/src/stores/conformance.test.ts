@@ -423,16 +423,35 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
   describe('rate limit', () => {
     it('counts hits in a sliding window shared by key', async () => {
       const hit = () => store.hitRateLimit('login:alice', 1000, 3, clock.now());
-      expect(await hit()).toEqual({ allowed: true, count: 1, retryAfterMs: 0 });
+      const allowed = (count: number) => ({
+        allowed: true,
+        count,
+        retryAfterMs: 0,
+        hitId: expect.any(String),
+      });
+      expect(await hit()).toEqual(allowed(1));
       clock.advance(400);
-      expect(await hit()).toEqual({ allowed: true, count: 2, retryAfterMs: 0 });
-      expect(await hit()).toEqual({ allowed: true, count: 3, retryAfterMs: 0 });
+      expect(await hit()).toEqual(allowed(2));
+      expect(await hit()).toEqual(allowed(3));
       expect(await hit()).toEqual({ allowed: false, count: 4, retryAfterMs: 600 });
       expect((await store.hitRateLimit('login:bob', 1000, 3, clock.now())).allowed).toBe(true);
       clock.advance(600);
-      expect(await hit()).toEqual({ allowed: true, count: 3, retryAfterMs: 0 });
+      expect(await hit()).toEqual(allowed(3));
       expect((await store.hitRateLimit('x'.repeat(1_000_000), 1000, 1, clock.now())).allowed).toBe(true);
       await expect(store.hitRateLimit('k', 0, 1, clock.now())).rejects.toThrow(TypeError);
+    });
+
+    it('takes back one hit by its id', async () => {
+      const first = await store.hitRateLimit('login:carol', 1000, 2, clock.now());
+      const second = await store.hitRateLimit('login:carol', 1000, 2, clock.now());
+      expect((await store.hitRateLimit('login:carol', 1000, 2, clock.now())).allowed).toBe(false);
+      await store.cancelRateLimitHit('login:carol', second.hitId as string);
+      await store.cancelRateLimitHit('login:carol', 'no-such-hit');
+      expect(await store.hitRateLimit('login:carol', 1000, 2, clock.now())).toMatchObject({
+        allowed: true,
+        count: 2,
+      });
+      expect(first.hitId).not.toBe(second.hitId);
     });
   });
 });

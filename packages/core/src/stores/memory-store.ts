@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import { isValidUserId } from '../tokens/opaque-token.ts';
@@ -58,7 +59,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   assertTime(retention, 'revocationRetentionMs');
   const sessions = new Map<string, Entry>();
   const indexes = new Map<string, { members: Map<string, number>; deadline: number }>();
-  const rates = new Map<string, { hits: number[]; deadline: number }>();
+  const rates = new Map<string, { hits: Array<{ at: number; id: string }>; deadline: number }>();
   const log = createRevocationLog(retention, options.maxRevocations ?? 100_000);
 
   function sweep() {
@@ -276,13 +277,23 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       assertRateLimit(key, windowMs, limit, now);
       const real = ttlClock.now();
       const current = rates.get(key);
-      const hits = current && current.deadline > real ? current.hits.filter((t) => t > now - windowMs) : [];
+      const hits =
+        current && current.deadline > real ? current.hits.filter((h) => h.at > now - windowMs) : [];
       const count = hits.length + 1;
       const allowed = hits.length < limit;
-      if (allowed) hits.push(now);
+      const hitId = randomUUID();
+      if (allowed) hits.push({ at: now, id: hitId });
       rates.set(key, { hits, deadline: real + windowMs });
-      const oldest = hits[0] ?? now;
-      return { allowed, count, retryAfterMs: allowed ? 0 : Math.max(oldest + windowMs - now, 1) };
+      const oldest = hits[0]?.at ?? now;
+      if (allowed) return { allowed, count, retryAfterMs: 0, hitId };
+      return { allowed, count, retryAfterMs: Math.max(oldest + windowMs - now, 1) };
+    },
+
+    async cancelRateLimitHit(key, hitId) {
+      if (typeof key !== 'string' || typeof hitId !== 'string')
+        throw new TypeError('key and hitId must be strings');
+      const current = rates.get(key);
+      if (current) current.hits = current.hits.filter((h) => h.id !== hitId);
     },
 
     async readRevocations(afterId, now) {

@@ -37,6 +37,11 @@ export interface SessionStore {
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Sliding-window counter for rate limits, shared by every instance using the store. */
   hitRateLimit(key: string, windowMs: number, limit: number, now: number): Promise<RateLimitResult>;
+  /**
+   * Takes back one allowed hit (its `hitId`), e.g. a login attempt that turned out to be correct,
+   * so a window can count only failures while still reserving a slot atomically before the work.
+   */
+  cancelRateLimitHit(key: string, hitId: string): Promise<void>;
   /** Revocations newer than `afterId` (exclusive; `'0'` for all retained). */
   readRevocations(afterId: string, now: number): Promise<RevocationEntry[]>;
   /** Throws `StoreUnavailableError` unless the store answers. */
@@ -101,4 +106,6 @@ export interface RateLimitResult {
   count: number;
   /** When refused: ms until the oldest hit leaves the window. */
   retryAfterMs: number;
+  /** When allowed: names the recorded hit, for `cancelRateLimitHit`. */
+  hitId?: string;
 }

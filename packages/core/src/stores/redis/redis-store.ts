@@ -230,10 +230,23 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async hitRateLimit(key, windowMs, limit, now) {
       assertRateLimit(key, windowMs, limit, now);
+      const hitId = randomUUID();
       const reply = asArray(
-        await call(() => run('rate-limit', [keys.rateLimit(key)], [now, windowMs, limit, randomUUID()])),
+        await call(() => run('rate-limit', [keys.rateLimit(key)], [now, windowMs, limit, hitId])),
       );
-      return { allowed: reply[0] === 1, count: Number(reply[1]), retryAfterMs: Number(reply[2]) };
+      const allowed = reply[0] === 1;
+      return {
+        allowed,
+        count: Number(reply[1]),
+        retryAfterMs: Number(reply[2]),
+        ...(allowed ? { hitId } : {}),
+      };
+    },
+
+    async cancelRateLimitHit(key, hitId) {
+      if (typeof key !== 'string' || typeof hitId !== 'string')
+        throw new TypeError('key and hitId must be strings');
+      await call(() => run('rate-limit', [keys.rateLimit(key)], [0, 1, 1, hitId, 'undo']));
     },
 
     async readRevocations(afterId, now) {
