@@ -21,6 +21,18 @@ import { Problem } from './http/schemas.ts';
 import { createServerMetrics } from './metrics/server-metrics.ts';
 import { openResources, type ResourceOverrides } from './resources.ts';
 
+/**
+ * What Fastify needs for `TESSERA_TRUST_PROXY`. Fastify 5 ignores a numeric hop count (it
+ * trusts nothing, since a count cannot check the peer), so a count becomes a function that
+ * trusts exactly that many hops counted from the socket: `1` = the nearest proxy's entry.
+ */
+function fastifyTrustProxy(
+  trust: ServerConfig['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust;
+}
+
 /** Largest request body accepted (bytes); more is 413 `payload_too_large`. */
 export const BODY_LIMIT = 16 * 1024;
 
@@ -80,7 +92,7 @@ export async function buildAuthServer(
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     return503OnClosing: false, // requests on open connections finish normally while closing (problem+json stays the only error form)
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
