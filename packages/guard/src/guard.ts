@@ -30,6 +30,8 @@ import type { AuthError, AuthResult, Decision, FeedStatus, HeaderSource } from '
 
 /** Clock tolerance (ms) added to every revocation's keep time; matches token verification. */
 const TOLERANCE_MS = 10_000;
+/** The auth service's default `TESSERA_ACCESS_TTL`, when neither options nor metadata say. */
+const DEFAULT_ACCESS_TTL_MS = 600_000;
 
 /** A guard: authenticates credentials and keeps the revocation set current. */
 export interface Guard {
@@ -63,7 +65,12 @@ class TesseraGuard implements Guard {
   readonly stats: GuardStats;
   private readonly metrics = new GuardMetrics();
   private readonly cache: ExpiringLru<VerifiedToken>;
-  private readonly set = new RevocationSet(TOLERANCE_MS);
+  // A revoked signing key (feed entry) also refetches the JWKS, so it leaves that cache at once.
+  private readonly set = new RevocationSet(TOLERANCE_MS, () => {
+    (this.keys as { reload?: () => Promise<void> } | undefined)?.reload?.().catch(() => {});
+  });
+  /** Longest accepted `exp − iat` (ms): options/env, else the metadata's, else 10 min. */
+  private accessTtlMs: number | undefined;
   private readonly lastTouch = new ExpiringLru<number>(100_000);
   /** Opaque mode with a feed: session lookups, keyed by the token's hash. */
   private readonly sessions: ExpiringLru<CachedSession>;
@@ -87,6 +94,7 @@ class TesseraGuard implements Guard {
     this.store = options.store;
     this.keys = options.keys;
     this.issuer = options.issuer;
+    this.accessTtlMs = options.accessTtlMs;
   }
 
   ready(): Promise<void> {
@@ -186,14 +194,18 @@ class TesseraGuard implements Guard {
         return status === undefined ? -1 : status.lagMs / 1000;
       });
     }
-    if (options.tokenMode === 'jwt' && (this.keys === undefined || this.issuer === undefined)) {
+    if (
+      options.tokenMode === 'jwt' &&
+      (this.keys === undefined ||
+        this.issuer === undefined ||
+        (this.accessTtlMs === undefined && options.authUrl !== undefined))
+    ) {
       const known = { issuer: this.issuer, keys: this.keys };
-      ({ issuer: this.issuer, keys: this.keys } = await discoverVerification(
-        options.authUrl as string,
-        known,
-        options.jwksCooldownMs,
-      ));
+      const found = await discoverVerification(options.authUrl as string, known, options.jwksCooldownMs);
+      ({ issuer: this.issuer, keys: this.keys } = found);
+      this.accessTtlMs ??= found.accessTtlMs;
     }
+    this.accessTtlMs ??= DEFAULT_ACCESS_TTL_MS;
     if (this.client === undefined && options.redis !== null) {
       ({ client: this.client, owned: this.ownsClient } = openClient(options.redis));
     }
@@ -255,6 +267,7 @@ class TesseraGuard implements Guard {
       issuer: this.issuer as string,
       audience: this.options.audience,
       algorithms: this.options.algorithms,
+      maxLifetimeMs: this.accessTtlMs,
       now,
     });
     if (verified === 'expired') return refuse(new TokenExpiredError('the access token has expired'));
@@ -268,6 +281,9 @@ class TesseraGuard implements Guard {
    * reload that may have lost revocations).
    */
   private checkRevocationSet(token: VerifiedToken, now: number): AuthResult | undefined {
+    if (this.set.isKeyRevoked(token.kid, now)) {
+      return refuse(new InvalidTokenError('the access token was signed by a revoked key'));
+    }
     const feed = this.feed;
     if (feed === undefined) return undefined;
     const { claims } = token;

@@ -42,6 +42,12 @@ export interface GuardOptions {
   algorithms?: SigningAlg[];
   /** Keys to verify with, instead of the auth service's JWKS (tests, pinned keys). */
   keys?: JWTVerifyGetKey;
+  /**
+   * The auth service's access-token lifetime (ms): a token with a longer `exp − iat` (plus the
+   * clock tolerance) is refused, whatever key signed it (contract §3 "Token lifetime").
+   * @default env `TESSERA_ACCESS_TTL`, else `access_token_ttl` from the auth service metadata, else 10 min
+   */
+  accessTtlMs?: number;
   /** `feed` (local set kept current) or `request` (one lookup per request). @default env `TESSERA_REVOCATION_CHECK`, else `feed` */
   revocationCheck?: 'feed' | 'request';
   /** Milliseconds without news from the feed before per-request checks. @default env `TESSERA_FEED_MAX_LAG`, else 2000 */
@@ -81,6 +87,8 @@ export interface ResolvedOptions {
   audience: string;
   algorithms: SigningAlg[];
   keys: JWTVerifyGetKey | undefined;
+  /** `undefined`: learn it from the metadata at `ready()` (10 min if that fails). */
+  accessTtlMs: number | undefined;
   revocationCheck: 'feed' | 'request';
   feedMaxLagMs: number;
   failOpen: boolean;
@@ -143,6 +151,11 @@ function checkPositive(value: number, name: string): number {
   return value;
 }
 
+function accessTtlOf(options: GuardOptions, env: NodeJS.ProcessEnv): number | undefined {
+  const ttl = options.accessTtlMs ?? readDuration(env.TESSERA_ACCESS_TTL, 'TESSERA_ACCESS_TTL');
+  return ttl === undefined ? undefined : checkPositive(ttl, 'accessTtlMs');
+}
+
 /** Applies defaults from the environment and validates everything once. Throws `TypeError`. */
 export function resolveOptions(options: GuardOptions): ResolvedOptions {
   const env = options.env ?? process.env;
@@ -186,6 +199,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     audience: options.audience ?? (env.TESSERA_AUDIENCE?.trim() || 'tessera'),
     algorithms,
     keys: options.keys,
+    accessTtlMs: accessTtlOf(options, env),
     revocationCheck,
     feedMaxLagMs: checkPositive(
       options.feedMaxLagMs ?? readDuration(env.TESSERA_FEED_MAX_LAG, 'TESSERA_FEED_MAX_LAG') ?? 2000,

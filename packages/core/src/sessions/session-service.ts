@@ -77,7 +77,12 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   const clock = options.clock ?? systemClock;
   const isJwt = settings.tokenMode === 'jwt';
   const touchIntervalMs = Math.floor(settings.idleTimeoutMs / 20);
-  const verifyOptions = { issuer, audience, algorithms: [...ALGORITHMS] };
+  const verifyOptions = {
+    issuer,
+    audience,
+    algorithms: [...ALGORITHMS],
+    maxLifetimeMs: settings.accessTtlMs,
+  };
 
   /** Access-token expiry in whole seconds, aligned with the JWT's `exp`. */
   function accessExpiry(now: number): { iat: number; exp: number } {

@@ -7,6 +7,7 @@ import type { NewRevocation } from './redis/revocation-stream.ts';
 import type { RotateRefreshResult, SessionStore, StoredSession } from './session-store.ts';
 import {
   assertCreateCommand,
+  assertKeyRevocation,
   assertRateLimit,
   assertTime,
   checkRotateInput,
@@ -294,6 +295,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         throw new TypeError('key and hitId must be strings');
       const current = rates.get(key);
       if (current) current.hits = current.hits.filter((h) => h.id !== hitId);
+    },
+
+    async announceKeyRevocation(kid, until, now) {
+      assertKeyRevocation(kid, until, now);
+      return log.append({ kind: 'key', kid, until }, now);
     },
 
     async readRevocations(afterId, now) {

@@ -33,6 +33,11 @@ export interface SessionStore {
   revokeSession(sessionId: string, now: number): Promise<boolean>;
   /** Announces then deletes every session of a user (one revocation entry). Returns how many. */
   revokeUserSessions(userId: string, now: number): Promise<number>;
+  /**
+   * Announces a revoked signing key on the revocation feed (`k=k` entry): every guard refuses
+   * the tokens it signed, cached or not, until `until` (ms) — the longest such a token can live.
+   */
+  announceKeyRevocation(kid: string, until: number, now: number): Promise<string>;
   /** The user's live sessions, oldest first; prunes expired index entries. */
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Sliding-window counter for rate limits, shared by every instance using the store. */

@@ -82,6 +82,15 @@ export function assertRateLimit(key: string, windowMs: number, limit: number, no
   assertTime(now, 'now');
 }
 
+/** A key id as signing keys carry them (RFC 7638 thumbprints, or what a key file gives). */
+export function assertKeyRevocation(kid: string, until: number, now: number): void {
+  if (typeof kid !== 'string' || !/^[A-Za-z0-9._~-]{1,128}$/.test(kid)) {
+    throw new TypeError('kid must be 1-128 characters of A-Z a-z 0-9 . _ ~ -');
+  }
+  assertTime(until, 'until');
+  assertTime(now, 'now');
+}
+
 /** A stream id `<ms>-<seq>` (or `<ms>`, or `0`) as a comparable pair; `null` when malformed. */
 export function parseStreamId(id: string): [number, number] | null {
   const match = typeof id === 'string' ? /^(\d{1,16})(?:-(\d{1,16}))?$/.exec(id) : null;

@@ -8,8 +8,14 @@ import type { RevocationEntry } from '@tessera/core';
 export class RevocationSet {
   private readonly sessions = new Map<string, number>();
   private readonly users = new Map<string, { beforeSec: number; until: number }>();
+  /** Revoked signing keys (`tessera keys revoke`): kid → keep until. */
+  private readonly keys = new Map<string, number>();
 
-  constructor(private readonly toleranceMs: number) {}
+  /** `onKeyRevoked`: called for each key entry (the guard refreshes its JWKS on it). */
+  constructor(
+    private readonly toleranceMs: number,
+    private readonly onKeyRevoked?: (kid: string) => void,
+  ) {}
 
   /** Number of revoked session ids and user cutoffs held (for metrics and memory reports). */
   get size(): { sessions: number; users: number } {
@@ -23,6 +29,11 @@ export class RevocationSet {
    */
   apply(entry: RevocationEntry, minKeepUntil = 0): void {
     const keepUntil = Math.max(entry.until + this.toleranceMs, minKeepUntil);
+    if (entry.kind === 'key') {
+      this.keys.set(entry.kid, Math.max(keepUntil, this.keys.get(entry.kid) ?? 0));
+      this.onKeyRevoked?.(entry.kid);
+      return;
+    }
     if (entry.kind === 'session') {
       this.keepSession(entry.sessionId, keepUntil);
       return;
@@ -47,15 +58,23 @@ export class RevocationSet {
     return cutoff !== undefined && cutoff.until > now && iatSec < cutoff.beforeSec;
   }
 
+  /** `true` when the key that signed a token was revoked: checked on every decision, cached or not. */
+  isKeyRevoked(kid: string, now: number): boolean {
+    const until = this.keys.get(kid);
+    return until !== undefined && until > now;
+  }
+
   /** Drops every fact whose keep time has passed. */
   prune(now: number): void {
     for (const [sessionId, until] of this.sessions) if (until <= now) this.sessions.delete(sessionId);
     for (const [userId, cutoff] of this.users) if (cutoff.until <= now) this.users.delete(userId);
+    for (const [kid, until] of this.keys) if (until <= now) this.keys.delete(kid);
   }
 
   clear(): void {
     this.sessions.clear();
     this.users.clear();
+    this.keys.clear();
   }
 
   private keepSession(sessionId: string, keepUntil: number): void {

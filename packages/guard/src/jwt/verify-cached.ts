@@ -6,6 +6,8 @@ import type { Principal } from '../types.ts';
 /** A verification result as cached: the claims and the (frozen) answer that lets the request through. */
 export interface VerifiedToken {
   claims: AccessTokenClaims;
+  /** The key that signed it: a revoked kid refuses the cached token too. */
+  kid: string;
   allowed: { readonly ok: true; readonly principal: Principal };
 }
 
@@ -18,15 +20,17 @@ export interface VerifyContext {
   issuer: string;
   audience: string;
   algorithms: SigningAlg[];
+  /** The auth service's access TTL (ms): longer-lived tokens are refused (contract §3). */
+  maxLifetimeMs: number | undefined;
   now: number;
 }
 
 /** Freezes what is shared across requests, so no handler can change another request's principal. */
-export function toVerifiedToken(claims: AccessTokenClaims): VerifiedToken {
+export function toVerifiedToken(claims: AccessTokenClaims, kid: string): VerifiedToken {
   const roles = Object.freeze([...claims.roles]);
   const frozenClaims = Object.freeze({ ...claims, roles }) as AccessTokenClaims;
   const principal = Object.freeze({ userId: claims.sub, sessionId: claims.sid, roles, claims: frozenClaims });
-  return { claims: frozenClaims, allowed: Object.freeze({ ok: true as const, principal }) };
+  return { claims: frozenClaims, kid, allowed: Object.freeze({ ok: true as const, principal }) };
 }
 
 /**
@@ -43,9 +47,10 @@ export async function verifyAndCache(
     audience: context.audience,
     algorithms: context.algorithms,
     now: context.now,
+    ...(context.maxLifetimeMs === undefined ? {} : { maxLifetimeMs: context.maxLifetimeMs }),
   });
   if (!result.ok) return result.reason;
-  const verified = toVerifiedToken(result.claims);
+  const verified = toVerifiedToken(result.claims, result.kid);
   const expiresAt = result.claims.exp * 1000;
   if (expiresAt > context.now) context.cache.set(cacheKey, verified, expiresAt);
   return verified;

@@ -6,6 +6,7 @@ import { isValidUserId } from '../../tokens/opaque-token.ts';
 import type { SessionStore } from '../session-store.ts';
 import {
   assertCreateCommand,
+  assertKeyRevocation,
   assertRateLimit,
   assertTime,
   checkRotateInput,
@@ -16,7 +17,7 @@ import {
 import type { RedisClient } from './connection.ts';
 import { defineScripts } from './lua-scripts.ts';
 import { createRedisKeys } from './redis-keys.ts';
-import { DEFAULT_KEY_PREFIX, parseRevocationEntry } from './revocation-stream.ts';
+import { DEFAULT_KEY_PREFIX, parseRevocationEntry, revocationFields } from './revocation-stream.ts';
 import { asArray, asEntries, asStrings, flattenHash } from './script-replies.ts';
 import { decodeSessionHash, decodeSessionValues, encodeSessionFields, toRecord } from './session-hash.ts';
 
@@ -247,6 +248,15 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       if (typeof key !== 'string' || typeof hitId !== 'string')
         throw new TypeError('key and hitId must be strings');
       await call(() => run('rate-limit', [keys.rateLimit(key)], [0, 1, 1, hitId, 'undo']));
+    },
+
+    async announceKeyRevocation(kid, until, now) {
+      assertKeyRevocation(kid, until, now);
+      const fields = revocationFields({ kind: 'key', kid, until });
+      const ids = asArray(
+        await call(() => run('announce', [keys.stream], [now, retention, fields.length, ...fields])),
+      );
+      return String(ids[0]);
     },
 
     async readRevocations(afterId, now) {
