@@ -1,3 +1,4 @@
+export { CSRF_HEADER, type CsrfInput, isUnsafeMethod, passesCsrfRule } from './csrf/csrf-rule.ts';
 export * from './errors/errors.ts';
 export {
   generateSigningKey,

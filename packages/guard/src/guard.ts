@@ -1,7 +1,10 @@
 import {
+  CSRF_HEADER,
+  CsrfError,
   createRedisStore,
   InvalidTokenError,
   MAX_TOKEN_LENGTH,
+  passesCsrfRule,
   type RedisClient,
   revocationStreamKey,
   SessionRevokedError,
@@ -49,6 +52,13 @@ export interface Guard {
   authenticateCached(credential: string | undefined): AuthResult | undefined;
   /** The credential of a request (bearer header, else the mode's cookie). */
   credentialFrom(headers: HeaderSource): string | undefined;
+  /**
+   * The CSRF rule (contract §6, `passesCsrfRule` in @tessera/core): a `CsrfError` (403 `csrf`)
+   * for a request authenticated by cookie with an unsafe method and neither an allowed
+   * `Origin` (the issuer's or `allowedOrigins`) nor `X-Tessera-CSRF: 1`; else `undefined`.
+   * Every adapter calls it before authenticating.
+   */
+  checkCsrf(method: string | undefined, headers: HeaderSource): CsrfError | undefined;
   /** Counters (decisions, cache, fail-open, store checks). */
   readonly stats: GuardStats;
   /** Feed state; `undefined` without a feed (request mode). */
@@ -107,6 +117,28 @@ class TesseraGuard implements Guard {
 
   credentialFrom(headers: HeaderSource): string | undefined {
     return credentialFrom(headers, this.cookieName);
+  }
+
+  checkCsrf(method: string | undefined, headers: HeaderSource): CsrfError | undefined {
+    const header = (name: string) => {
+      const value = headers instanceof Headers ? headers.get(name) : headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const authorization = header('authorization');
+    const bearer = authorization !== undefined && /^Bearer +\S+ *$/i.test(authorization);
+    const cookie = !bearer && this.credentialFrom(headers) !== undefined;
+    const allowed = [...this.options.allowedOrigins];
+    if (this.issuer !== undefined && URL.canParse(this.issuer)) allowed.push(new URL(this.issuer).origin);
+    const input = {
+      method: method ?? 'GET',
+      credential: cookie ? ('cookie' as const) : bearer ? ('bearer' as const) : ('none' as const),
+      origin: header('origin'),
+      csrfHeader: header(CSRF_HEADER),
+    };
+    if (passesCsrfRule(input, allowed)) return undefined;
+    return new CsrfError(
+      'a cookie-authenticated request needs a matching Origin or the X-Tessera-CSRF: 1 header',
+    );
   }
 
   authenticateCached(credential: string | undefined): AuthResult | undefined {

@@ -48,6 +48,11 @@ export interface GuardOptions {
    * @default env `TESSERA_ACCESS_TTL`, else `access_token_ttl` from the auth service metadata, else 10 min
    */
   accessTtlMs?: number;
+  /**
+   * Origins, besides the issuer's, whose cookie-authenticated unsafe requests pass the CSRF
+   * rule (contract §6). @default env `TESSERA_ALLOWED_ORIGINS` (comma-separated), else none
+   */
+  allowedOrigins?: string[];
   /** `feed` (local set kept current) or `request` (one lookup per request). @default env `TESSERA_REVOCATION_CHECK`, else `feed` */
   revocationCheck?: 'feed' | 'request';
   /** Milliseconds without news from the feed before per-request checks. @default env `TESSERA_FEED_MAX_LAG`, else 2000 */
@@ -89,6 +94,7 @@ export interface ResolvedOptions {
   keys: JWTVerifyGetKey | undefined;
   /** `undefined`: learn it from the metadata at `ready()` (10 min if that fails). */
   accessTtlMs: number | undefined;
+  allowedOrigins: string[];
   revocationCheck: 'feed' | 'request';
   feedMaxLagMs: number;
   failOpen: boolean;
@@ -151,6 +157,17 @@ function checkPositive(value: number, name: string): number {
   return value;
 }
 
+function allowedOriginsOf(options: GuardOptions, env: NodeJS.ProcessEnv): string[] {
+  const given = options.allowedOrigins ?? (env.TESSERA_ALLOWED_ORIGINS ?? '').split(',');
+  return given
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '')
+    .map((origin) => {
+      const checked = checkUrl(origin, 'TESSERA_ALLOWED_ORIGINS');
+      return new URL(checked as string).origin;
+    });
+}
+
 function accessTtlOf(options: GuardOptions, env: NodeJS.ProcessEnv): number | undefined {
   const ttl = options.accessTtlMs ?? readDuration(env.TESSERA_ACCESS_TTL, 'TESSERA_ACCESS_TTL');
   return ttl === undefined ? undefined : checkPositive(ttl, 'accessTtlMs');
@@ -200,6 +217,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     algorithms,
     keys: options.keys,
     accessTtlMs: accessTtlOf(options, env),
+    allowedOrigins: allowedOriginsOf(options, env),
     revocationCheck,
     feedMaxLagMs: checkPositive(
       options.feedMaxLagMs ?? readDuration(env.TESSERA_FEED_MAX_LAG, 'TESSERA_FEED_MAX_LAG') ?? 2000,

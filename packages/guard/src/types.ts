@@ -1,5 +1,6 @@
 import type {
   AccessTokenClaims,
+  CsrfError,
   InsufficientRoleError,
   InvalidTokenError,
   SessionRevokedError,
@@ -22,7 +23,7 @@ export type AuthError = InvalidTokenError | TokenExpiredError | SessionRevokedEr
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; error: AuthError };
 
 /** Errors the adapters answer with: an {@link AuthError} or a missing role. */
-export type GuardError = AuthError | InsufficientRoleError;
+export type GuardError = AuthError | InsufficientRoleError | CsrfError;
 
 /** An {@link AuthResult}, or a pass granted only because fail-open is on (counted apart). */
 export type Decision = AuthResult | { ok: true; principal: Principal; failOpen: true };

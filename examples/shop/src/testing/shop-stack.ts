@@ -24,6 +24,8 @@ export async function startShopStack(options: {
   redisUrl: string;
   /** Where the example services reach Redis (e.g. through a proxy). @default redisUrl */
   servicesRedisUrl?: string;
+  /** More environment for the auth service (e.g. TESSERA_ALLOWED_ORIGINS). */
+  serverEnv?: Record<string, string>;
 }): Promise<ShopStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-shop-'));
   const port = await freePort();
@@ -40,6 +42,7 @@ export async function startShopStack(options: {
     TESSERA_COOKIE_SECURE: 'false',
     TESSERA_LOGIN_RATE_USER: '100000',
     TESSERA_LOGIN_RATE_IP: '100000',
+    ...options.serverEnv,
   };
   const started: RunningProcess[] = [];
   const stop = async () => {

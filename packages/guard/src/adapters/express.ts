@@ -39,6 +39,11 @@ export function authenticate(guard: Guard): RequestHandler {
     next();
   };
   return (req: Request, res: Response, next: NextFunction): Promise<void> | undefined => {
+    const csrf = guard.checkCsrf(req.method, req.headers);
+    if (csrf !== undefined) {
+      sendProblem(res, csrf);
+      return undefined;
+    }
     const credential = guard.credentialFrom(req.headers);
     // A cached token or lookup is decided in this tick: no promise for Express to chain on.
     const cached = guard.authenticateCached(credential);

@@ -36,6 +36,11 @@ export function createAuthenticator(
     return undefined;
   };
   return (req, res) => {
+    const csrf = guard.checkCsrf(req.method, req.headers);
+    if (csrf !== undefined) {
+      sendProblem(res, csrf);
+      return undefined;
+    }
     const credential = guard.credentialFrom(req.headers);
     const cached = guard.authenticateCached(credential);
     if (cached !== undefined) return answer(cached, res);
