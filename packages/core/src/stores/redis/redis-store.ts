@@ -92,6 +92,22 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     await call(() => run('delete', [keys.index(userId), ...sessionKeys], [now, tomb, ...sids]));
   }
 
+  /**
+   * A session marked `rv=1` whose revocation was never announced (the stream's node failed
+   * between the steps): run the revocation again — mark (idempotent), announce, delete — so
+   * any later attempt finishes it. A failure here is `StoreUnavailableError` (retry later).
+   */
+  async function finishMarked(uid: string, sessionId: string, now: number): Promise<void> {
+    const reply = asArray(
+      await call(() =>
+        run('revoke-session', withStream([keys.session(uid, sessionId), keys.index(uid)]), [
+          ...revokingArgs(now, uid, sessionId),
+        ]),
+      ),
+    );
+    if (reply[0] === 1) await finishRevocation(uid, now, asEntries(reply[1]), asStrings(reply[2]));
+  }
+
   const store: SessionStore = {
     async createSession(command) {
       assertCreateCommand(command);
@@ -117,6 +133,10 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       const uid = userIdOfSession(sessionId);
       if (!uid) return null;
       const hash = await call(() => client.hgetall(keys.session(uid, sessionId)));
+      if (hash.rv === '1') {
+        await finishMarked(uid, sessionId, Date.now());
+        return null;
+      }
       return decodeSessionHash(sessionId, flattenHash(hash));
     },
 
@@ -133,6 +153,10 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
           [now, tomb, sessionId, idleMs, minIntervalMs],
         ),
       );
+      if (reply === 'rv') {
+        await finishMarked(uid, sessionId, now);
+        return null;
+      }
       const stored = decodeSessionHash(sessionId, reply);
       return stored ? toRecord(stored) : null;
     },
@@ -170,6 +194,10 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         case 'reused':
           await finishRevocation(uid, now, asEntries(reply[1]), asStrings(reply[2]));
           return { kind: 'reused' };
+        case 'marked':
+          // A revocation (logout, reuse detection, admin) stopped before its announcement.
+          await finishMarked(uid, sessionId, now);
+          return { kind: 'invalid' };
         case 'expired':
           return { kind: 'expired' };
         case 'access_token_active':

@@ -3,6 +3,7 @@
 --       sealedSuccessor, graceMs, idleMs, strict(1/0), accessExpiresAt
 -- Returns { 'rotated', session } | { 'grace', sealed, session } | { 'reused', entries, victims }
 --       | { 'invalid' } | { 'expired' } | { 'access_token_active' }
+--       | { 'marked' } (a cluster revocation not yet announced: the client finishes it)
 -- where session = { uid, roles, ca, ls, exp, abs, ip, ua, at } as stored after the change
 -- (only what the caller needs: never the hashes, `old` or the sealed successor of a rotation).
 local skey, idx, stream = KEYS[1], KEYS[2], KEYS[3]
@@ -31,7 +32,8 @@ end
 
 local v = redis.call('HMGET', skey, 'rh', 'ph', 'pt', 'old', 'exp', 'abs', 'at', 'rv', 'uid', 'roles', 'ca', 'ls',
   'ip', 'ua')
-if not v[5] or v[8] == '1' then return { 'invalid' } end
+if not v[5] then return { 'invalid' } end
+if v[8] == '1' then return { 'marked' } end
 local exp = tonumber(v[5])
 if exp <= now then return { 'expired' } end
 local at = tonumber(v[7]) or 0
