@@ -291,8 +291,9 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       assertTime(now, 'now');
       const after = parseStreamId(afterId);
       if (!after) throw new TypeError('afterId must be a stream id (<ms>-<seq>) or 0');
-      const oldest: [number, number] = [Math.max(now - retention, 0), 0];
-      const start = compareStreamIds(after, oldest) < 0 ? `${oldest[0]}-0` : `(${after[0]}-${after[1]}`;
+      // Everything retained: writers trim entries by their own `until`, not by this reader's
+      // retention (a reader with a shorter TESSERA_ACCESS_TTL must still see long-lived ones).
+      const start = after[0] === 0 && after[1] === 0 ? '-' : `(${after[0]}-${after[1]}`;
       const raw = await call(() => client.xrange(keys.stream, start, '+'));
       const entries: RevocationEntry[] = [];
       for (const [id, fields] of raw) {
