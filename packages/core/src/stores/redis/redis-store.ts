@@ -10,7 +10,6 @@ import {
   assertRateLimit,
   assertTime,
   checkRotateInput,
-  compareStreamIds,
   parseStreamId,
   userIdOfSession,
 } from '../store-input.ts';
