@@ -70,6 +70,12 @@ local function maintain_idx(idx, now, tomb)
   end
 end
 
+-- A session's keys: its hash `s:<sid>`, its sealed successor `sc:<sid>` (TTL = grace window)
+-- and its older refresh generations `o:<sid>`; all in the user's slot.
+local function del_session(upfx, sid)
+  redis.call('DEL', upfx .. 's:' .. sid, upfx .. 'sc:' .. sid, upfx .. 'o:' .. sid)
+end
+
 -- Single Redis: announce every entry, then delete the sessions (one atomic script).
 -- Cluster (stream in another slot): mark the sessions rv=1; the client announces on the
 -- stream slot and then runs delete.lua.
@@ -77,7 +83,7 @@ local function revoke(single, stream, now, retention, idx, upfx, entries, sids)
   if single then
     for i = 1, #entries do announce(stream, now, retention, entries[i]) end
     for i = 1, #sids do
-      redis.call('DEL', upfx .. 's:' .. sids[i])
+      del_session(upfx, sids[i])
       redis.call('ZREM', idx, sids[i])
     end
   else

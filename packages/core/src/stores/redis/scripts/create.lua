@@ -53,7 +53,7 @@ elseif max > 0 and #live + 1 > max then
 end
 revoke(single, stream, now, retention, idx, upfx, entries, victims)
 
-redis.call('DEL', skey)
+del_session(upfx, sid)
 redis.call('HSET', skey, unpack(ARGV, 11))
 local exp = tonumber(redis.call('HGET', skey, 'exp'))
 redis.call('PEXPIRE', skey, fmt(maxn(exp - now, 1) + tomb))
