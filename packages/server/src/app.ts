@@ -93,6 +93,11 @@ export async function buildAuthServer(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: fastifyTrustProxy(config.trustProxy),
+    // Errors Fastify raises before routing (a malformed URL such as /v1/sessions/%zz) go
+    // through the same problem+json path as every other error; their text echoes the URL.
+    frameworkErrors: (error, _request, reply) => {
+      sendProblem(reply, toTesseraError(error).error);
+    },
     return503OnClosing: false, // requests on open connections finish normally while closing (problem+json stays the only error form)
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
