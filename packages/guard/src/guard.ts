@@ -67,7 +67,10 @@ export interface Guard {
 }
 
 const refuse = (error: AuthError): AuthResult => ({ ok: false, error });
-const malformed = () => new InvalidTokenError('missing or malformed credential');
+const malformed = (credential: string | undefined) =>
+  credential === undefined
+    ? new InvalidTokenError('no credential', { credentialMissing: true })
+    : new InvalidTokenError('malformed credential');
 const isWellFormed = (credential: string | undefined): credential is string =>
   typeof credential === 'string' && credential.length > 0 && credential.length <= MAX_TOKEN_LENGTH;
 
@@ -142,13 +145,13 @@ class TesseraGuard implements Guard {
   }
 
   authenticateCached(credential: string | undefined): AuthResult | undefined {
-    if (!isWellFormed(credential)) return this.decide(refuse(malformed()));
+    if (!isWellFormed(credential)) return this.decide(refuse(malformed(credential)));
     if (!this.isReady) return undefined;
     return this.decideFromCache(tokenCacheKey(credential), this.options.clock.now());
   }
 
   authenticate(credential: string | undefined): Promise<AuthResult> {
-    if (!isWellFormed(credential)) return Promise.resolve(this.decide(refuse(malformed())));
+    if (!isWellFormed(credential)) return Promise.resolve(this.decide(refuse(malformed(credential))));
     if (!this.isReady) return this.settle(this.authenticateSlowly(credential));
     const now = this.options.clock.now();
     const key = tokenCacheKey(credential);

@@ -2,10 +2,10 @@ import {
   hashSecret,
   InvalidTokenError,
   parseOpaqueToken,
+  SessionExpiredError,
   SessionRevokedError,
   StoreUnavailableError,
   safeEqual,
-  TokenExpiredError,
 } from '@tessera/core';
 import type { RevocationSet } from './feed/revocation-set.ts';
 import type { ExpiringLru } from './lib/lru.ts';
@@ -62,9 +62,12 @@ export async function lookupOpaque(token: string, context: OpaqueContext): Promi
   } catch {
     return { ok: false, error: new StoreUnavailableError('the session store is unavailable') };
   }
-  if (session === null || !safeEqual(hashSecret(parsed.secret), session.secretHash)) return invalid();
+  // The same answers as the auth service (docs/errors.md): gone → session_revoked, wrong
+  // secret → invalid_token, past its idle/absolute timeout → session_expired.
+  if (session === null) return { ok: false, error: new SessionRevokedError('the session has ended') };
+  if (!safeEqual(hashSecret(parsed.secret), session.secretHash)) return invalid();
   if (session.expiresAt <= context.now) {
-    return { ok: false, error: new TokenExpiredError('the session has expired') };
+    return { ok: false, error: new SessionExpiredError('the session has expired') };
   }
   const roles = Object.freeze([...session.roles]);
   const principal = Object.freeze({ userId: session.userId, sessionId: session.id, roles, claims: null });

@@ -3,6 +3,7 @@ import type {
   CsrfError,
   InsufficientRoleError,
   InvalidTokenError,
+  SessionExpiredError,
   SessionRevokedError,
   StoreUnavailableError,
   TokenExpiredError,
@@ -18,7 +19,12 @@ export interface Principal {
 }
 
 /** Why a request was refused. */
-export type AuthError = InvalidTokenError | TokenExpiredError | SessionRevokedError | StoreUnavailableError;
+export type AuthError =
+  | InvalidTokenError
+  | TokenExpiredError
+  | SessionExpiredError
+  | SessionRevokedError
+  | StoreUnavailableError;
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; error: AuthError };
 

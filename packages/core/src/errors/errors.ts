@@ -73,6 +73,15 @@ export class InvalidTokenError extends TesseraError {
   readonly code = 'invalid_token';
   readonly status = 401;
   readonly title = 'Invalid token';
+  /**
+   * `true` when the request carried no credential at all: RFC 6750 §3.1 says the
+   * `WWW-Authenticate` challenge then has no `error` code (see {@link wwwAuthenticateFor}).
+   */
+  readonly credentialMissing: boolean;
+  constructor(message: string, options?: { cause?: unknown; credentialMissing?: boolean }) {
+    super(message, options);
+    this.credentialMissing = options?.credentialMissing === true;
+  }
 }
 export class TokenExpiredError extends TesseraError {
   readonly code = 'token_expired';
@@ -177,6 +186,18 @@ export type AnyTesseraError =
 
 export function isTesseraError(value: unknown): value is AnyTesseraError {
   return value instanceof TesseraError;
+}
+
+/**
+ * The `WWW-Authenticate` challenge of a 401 (RFC 6750 §3): `Bearer` alone when no credential
+ * was sent, `Bearer error="invalid_token"` for a refused one; `undefined` for other statuses.
+ * One answer for the auth service and every guard.
+ */
+export function wwwAuthenticateFor(error: TesseraError): string | undefined {
+  if (error.status !== 401 || error.code === 'invalid_credentials') return undefined;
+  if (error.code === 'unauthorized') return 'Bearer';
+  if (error instanceof InvalidTokenError && error.credentialMissing) return 'Bearer';
+  return 'Bearer error="invalid_token"';
 }
 
 /** RFC 9457 problem details body for an error. */

@@ -10,24 +10,17 @@ import {
   type TesseraError,
   toProblem,
   UnsupportedMediaTypeError,
+  wwwAuthenticateFor,
 } from '@tessera/core';
 import type { FastifyReply } from 'fastify';
-
-const TOKEN_CODES = new Set([
-  'invalid_token',
-  'token_expired',
-  'session_expired',
-  'session_revoked',
-  'refresh_token_reused',
-]);
 
 /** Sends a TesseraError as application/problem+json, with `Retry-After` / `WWW-Authenticate` where due. */
 export function sendProblem(reply: FastifyReply, error: TesseraError): FastifyReply {
   if (error instanceof RateLimitedError || error instanceof StoreUnavailableError) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   }
-  if (TOKEN_CODES.has(error.code)) reply.header('www-authenticate', 'Bearer error="invalid_token"');
-  else if (error.code === 'unauthorized') reply.header('www-authenticate', 'Bearer');
+  const challenge = wwwAuthenticateFor(error);
+  if (challenge !== undefined) reply.header('www-authenticate', challenge);
   reply.header('cache-control', 'no-store');
   return reply.code(error.status).type('application/problem+json').send(toProblem(error));
 }

@@ -115,7 +115,7 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
     let who: Awaited<ReturnType<typeof identify>>;
     try {
       const credential = readCredential(request, ctx);
-      if (!credential) throw new InvalidTokenError('No credential');
+      if (!credential) throw new InvalidTokenError('No credential', { credentialMissing: true });
       checkCsrf(request, ctx, credential, forwardedMethod(request));
       who = await identify(credential.token);
     } catch (error) {
