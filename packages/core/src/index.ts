@@ -58,6 +58,7 @@ export type {
   SessionStore,
   StoredSession,
 } from './stores/session-store.ts';
+export { SESSION_CEILING } from './stores/store-input.ts';
 export {
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,

@@ -9,6 +9,7 @@ import {
   TokenExpiredError,
 } from '../errors/errors.ts';
 import { systemClock } from '../lib/clock.ts';
+import { SESSION_CEILING } from '../stores/store-input.ts';
 import { type AccessTokenClaims, signAccessToken, verifyAccessToken } from '../tokens/access-token.ts';
 import {
   formatOpaqueToken,
@@ -48,7 +49,9 @@ function resolveOptions(options: SessionServiceOptions) {
     throw new TypeError('refreshGraceMs must be between 0 and 60000');
   }
   const maxSessions = options.maxSessions ?? 0;
-  if (!Number.isSafeInteger(maxSessions) || maxSessions < 0) throw new TypeError('maxSessions must be >= 0');
+  if (!Number.isSafeInteger(maxSessions) || maxSessions < 0 || maxSessions > SESSION_CEILING) {
+    throw new TypeError(`maxSessions must be between 0 and ${SESSION_CEILING}`);
+  }
   if (!options.issuer || !options.audience) throw new TypeError('issuer and audience are required');
   return {
     tokenMode: options.tokenMode ?? 'jwt',

@@ -12,6 +12,7 @@ import {
   assertTime,
   checkRotateInput,
   copySession,
+  SESSION_CEILING,
   userIdOfSession,
 } from './store-input.ts';
 
@@ -153,9 +154,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           before: now,
           until: Math.max(now, ...live.map((s) => s.accessExpiresAt)),
         });
-      } else if (command.concurrency === 'allow' && command.maxSessions > 0) {
+      } else if (command.concurrency === 'allow') {
+        const cap =
+          command.maxSessions > 0 ? Math.min(command.maxSessions, SESSION_CEILING) : SESSION_CEILING;
         live.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
-        victims = live.slice(0, Math.max(live.length + 1 - command.maxSessions, 0));
+        victims = live.slice(0, Math.max(live.length + 1 - cap, 0));
         for (const v of victims) entries.push(sessionEntry(v, now));
       }
       revoke(

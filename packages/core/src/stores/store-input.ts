@@ -82,6 +82,14 @@ export function assertRateLimit(key: string, windowMs: number, limit: number, no
   assertTime(now, 'now');
 }
 
+/**
+ * Hard ceiling on one user's live sessions, whatever `maxSessions` says (0 = "no configured
+ * limit" still means at most this many): a login beyond it evicts the oldest session, so no
+ * account can grow its index without bound and every script's work per user stays bounded.
+ * The Lua scripts carry the same number (`SESSION_CEILING` in common.lua).
+ */
+export const SESSION_CEILING = 1000;
+
 /** A key id as signing keys carry them (RFC 7638 thumbprints, or what a key file gives). */
 export function assertKeyRevocation(kid: string, until: number, now: number): void {
   if (typeof kid !== 'string' || !/^[A-Za-z0-9._~-]{1,128}$/.test(kid)) {

@@ -1,6 +1,11 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { parseDuration, type RedisConnectionConfig, redisConfigFromEnv } from '@tessera/core';
+import {
+  parseDuration,
+  type RedisConnectionConfig,
+  redisConfigFromEnv,
+  SESSION_CEILING,
+} from '@tessera/core';
 import { z } from 'zod';
 
 /** Everything the auth service reads from the environment (contract §2), validated. Durations in ms. */
@@ -193,7 +198,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     idleTimeoutMs: duration(env, 'TESSERA_IDLE_TIMEOUT', '24h'),
     absoluteTimeoutMs: duration(env, 'TESSERA_ABSOLUTE_TIMEOUT', '30d'),
     concurrency: oneOf(env, 'TESSERA_CONCURRENCY', ['allow', 'reject', 'replace'], 'allow'),
-    maxSessions: integer(env, 'TESSERA_MAX_SESSIONS', 0, 0, 10_000),
+    maxSessions: integer(env, 'TESSERA_MAX_SESSIONS', 0, 0, SESSION_CEILING),
     refreshPolicy: oneOf(env, 'TESSERA_REFRESH_POLICY', ['rotate', 'strict'], 'rotate'),
     refreshGraceMs: duration(env, 'TESSERA_REFRESH_GRACE', '10s', 60_000),
     users: usersSpec(env, dataDir),

@@ -1,6 +1,8 @@
 -- Shared helpers, prepended to every Tessera script (see docs/redis-layout.md).
 -- Numbers are formatted with %d: Lua's tostring() would print 1.767e+12.
 local function fmt(n) return string.format('%d', n) end
+-- Hard ceiling on one user's live sessions (SESSION_CEILING in store-input.ts).
+local SESSION_CEILING = 1000
 local function maxn(a, b) if a > b then return a end return b end
 
 -- Every revocation entry stays readable until its own `until` (the last access token it
