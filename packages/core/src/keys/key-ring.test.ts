@@ -357,3 +357,29 @@ describe('token lifetime bound (contract §3 "Token lifetime")', () => {
     ring.close();
   });
 });
+
+describe('algorithms of the keys actually in the set', () => {
+  it('a token whose alg is not its key’s (nor any key’s in the set) is refused', async () => {
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const ring = await loadKeyRing({
+      alg: 'EdDSA',
+      dataDir: freshDir(),
+      maxTokenLifetimeMs: LIFETIME,
+      clock,
+    });
+    const { kid } = await ring.signingKey();
+    const foreign = await generateSigningKey('ES256');
+    const handle = await loadKeyRing({
+      alg: 'ES256',
+      keysJson: JSON.stringify({ keys: [{ ...foreign, kid, tessera: { createdAt: 0, activatesAt: 0 } }] }),
+      maxTokenLifetimeMs: LIFETIME,
+      clock,
+    });
+    // Signed by an ES256 key that claims the EdDSA key's kid: the set holds no ES256 key.
+    const token = await signWith(handle, clock.now());
+    expect(await verifyWith(ring, token, clock.now())).toEqual({ ok: false, reason: 'invalid' });
+    expect((await verifyWith(ring, await signWith(ring, clock.now()), clock.now())).ok).toBe(true);
+    ring.close();
+    handle.close();
+  });
+});

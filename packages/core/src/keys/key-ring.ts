@@ -152,6 +152,9 @@ class TesseraKeyRing implements KeyRing {
     return async (header, token) => {
       if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey();
       await this.checkKeyFile();
+      // Only the algorithms of keys actually in the set, and only the kid's own algorithm.
+      const key = this.publishedKeys().find((k) => k.stored.kid === header.kid);
+      if (key === undefined || key.stored.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
       return this.localJwkSet()(header, token);
     };
   }
