@@ -1,40 +1,75 @@
+import { createHash } from 'node:crypto';
 import {
   CSRF_HEADER,
   CsrfError,
-  createRedisStore,
   InvalidTokenError,
   MAX_TOKEN_LENGTH,
   passesCsrfRule,
-  type RedisClient,
-  revocationStreamKey,
   SessionRevokedError,
   StoreUnavailableError,
-  TokenExpiredError,
-} from '@tessera/core';
-import type { JWTVerifyGetKey } from 'jose';
-import { ACCESS_COOKIE, credentialFrom, SESSION_COOKIE } from './credential.ts';
-import { RevocationFeed } from './feed/revocation-feed.ts';
-import { RevocationSet } from './feed/revocation-set.ts';
-import { checkSessionInStore } from './jwt/check-session.ts';
-import { discoverVerification } from './jwt/discover.ts';
-import { tokenCacheKey, type VerifiedToken, verifyAndCache } from './jwt/verify-cached.ts';
-import { ExpiringLru } from './lib/lru.ts';
-import { openClient, waitUntilReady } from './lib/redis-ready.ts';
-import { GuardMetrics, type GuardStats } from './metrics.ts';
-import {
-  type CachedSession,
-  lookupOpaque,
-  type OpaqueContext,
-  type TouchPolicy,
-  touchThrottled,
-} from './opaque.ts';
-import { type GuardOptions, type ResolvedOptions, resolveOptions, type SessionLookup } from './options.ts';
-import type { AuthError, AuthResult, Decision, FeedStatus, HeaderSource } from './types.ts';
+} from '@tessera/core/internal';
+import { readCookie } from './lib/cookies.ts';
+import { type GuardStats, newGuardStats, registerGuardMetrics } from './metrics.ts';
+import { type GuardOptions, type ResolvedOptions, resolveOptions } from './options.ts';
+import { assembleGuard, type GuardParts } from './setup.ts';
+import type {
+  AuthError,
+  AuthResult,
+  Decision,
+  FeedStatus,
+  HeaderSource,
+  RequestResult,
+  Subject,
+} from './types.ts';
 
-/** Clock tolerance (ms) added to every revocation's keep time; matches token verification. */
-const TOLERANCE_MS = 10_000;
-/** The auth service's default `TESSERA_ACCESS_TTL`, when neither options nor metadata say. */
-const DEFAULT_ACCESS_TTL_MS = 600_000;
+export type { HeaderSource };
+
+// ── Stage 1: the credential ───────────────────────────────────────────────────────────────
+
+/** Longest `Authorization` or `Cookie` header looked at; longer ones are treated as no credential. */
+export const MAX_CREDENTIAL_HEADER_LENGTH = 16 * 1024;
+
+export const ACCESS_COOKIE = 'tessera_access';
+export const SESSION_COOKIE = 'tessera_session';
+
+function readHeader(headers: HeaderSource, name: string): string | undefined {
+  const value = headers instanceof Headers ? headers.get(name) : headers[name];
+  if (value === null || value === undefined) return undefined;
+  return Array.isArray(value) ? value.join('; ') : value;
+}
+
+/**
+ * The request's credential: `Authorization: Bearer <token>` (RFC 6750 §2.1), else the cookie
+ * `cookieName` (`tessera_access` in jwt mode, `tessera_session` in opaque mode). `undefined`
+ * when there is none, or the header is larger than {@link MAX_CREDENTIAL_HEADER_LENGTH}.
+ *
+ * @example
+ * ```ts
+ * const token = credentialFrom({ authorization: 'Bearer abc' }); // 'abc'
+ * ```
+ */
+export function credentialFrom(
+  headers: HeaderSource,
+  cookieName: string = ACCESS_COOKIE,
+): string | undefined {
+  const authorization = readHeader(headers, 'authorization');
+  if (authorization !== undefined && authorization.length <= MAX_CREDENTIAL_HEADER_LENGTH) {
+    const match = /^Bearer +(\S+) *$/i.exec(authorization);
+    if (match?.[1]) return match[1];
+  }
+  const cookie = readHeader(headers, 'cookie');
+  if (cookie === undefined || cookie.length > MAX_CREDENTIAL_HEADER_LENGTH) return undefined;
+  try {
+    return readCookie(cookie, cookieName) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cache key of a credential: its SHA-256 (base64url, as core's `hashToken`), so no token sits in a map. */
+const cacheKey = (credential: string) => createHash('sha256').update(credential).digest('base64url');
+
+// ── The guard ────────────────────────────────────────────────────────────────────────────
 
 /** A guard: authenticates credentials and keeps the revocation set current. */
 export interface Guard {
@@ -50,15 +85,16 @@ export interface Guard {
    * `authenticate`. Never throws.
    */
   authenticateCached(credential: string | undefined): AuthResult | undefined;
+  /**
+   * What the adapters call, with the request's method: first the CSRF rule (contract §6,
+   * core's `passesCsrfRule`: a cookie-authenticated unsafe request needs an allowed `Origin`
+   * — the issuer's or `allowedOrigins` — or `X-Tessera-CSRF: 1`, else 403 `csrf`), then the
+   * request's credential, decided synchronously when it can be (as {@link authenticateCached}),
+   * else a promise (as {@link authenticate}). Never throws.
+   */
+  authenticateRequest(headers: HeaderSource, method: string): RequestResult | Promise<RequestResult>;
   /** The credential of a request (bearer header, else the mode's cookie). */
   credentialFrom(headers: HeaderSource): string | undefined;
-  /**
-   * The CSRF rule (contract §6, `passesCsrfRule` in @tessera/core): a `CsrfError` (403 `csrf`)
-   * for a request authenticated by cookie with an unsafe method and neither an allowed
-   * `Origin` (the issuer's or `allowedOrigins`) nor `X-Tessera-CSRF: 1`; else `undefined`.
-   * Every adapter calls it before authenticating.
-   */
-  checkCsrf(method: string | undefined, headers: HeaderSource): CsrfError | undefined;
   /** Counters (decisions, cache, fail-open, store checks). */
   readonly stats: GuardStats;
   /** Feed state; `undefined` without a feed (request mode). */
@@ -67,47 +103,37 @@ export interface Guard {
 }
 
 const refuse = (error: AuthError): AuthResult => ({ ok: false, error });
+/** No credential at all: RFC 6750 §3.1, the challenge is plain `Bearer` (core's `wwwAuthenticateFor`). */
 const malformed = (credential: string | undefined) =>
   credential === undefined
     ? new InvalidTokenError('no credential', { credentialMissing: true })
     : new InvalidTokenError('malformed credential');
+const revoked = () => refuse(new SessionRevokedError('the session has been revoked'));
+const keyRevoked = () => refuse(new InvalidTokenError('the access token was signed by a revoked key'));
 const isWellFormed = (credential: string | undefined): credential is string =>
   typeof credential === 'string' && credential.length > 0 && credential.length <= MAX_TOKEN_LENGTH;
 
+/**
+ * The request path is one pipeline: credential → verifier (`jwt/` or `opaque/`, each with
+ * its cache and cold path) → revocation check (`revocation/`) → decision. It is written
+ * twice only in the sense that matters: {@link fast} decides synchronously from the
+ * verifier's cache, {@link slow} does the I/O; `authenticate` tries the first, then the second.
+ */
 class TesseraGuard implements Guard {
-  readonly stats: GuardStats;
-  private readonly metrics = new GuardMetrics();
-  private readonly cache: ExpiringLru<VerifiedToken>;
-  // A revoked signing key (feed entry) also refetches the JWKS, so it leaves that cache at once.
-  private readonly set = new RevocationSet(TOLERANCE_MS, () => {
-    (this.keys as { reload?: () => Promise<void> } | undefined)?.reload?.().catch(() => {});
-  });
-  /** Longest accepted `exp − iat` (ms): options/env, else the metadata's, else 10 min. */
-  private accessTtlMs: number | undefined;
-  private readonly lastTouch = new ExpiringLru<number>(100_000);
-  /** Opaque mode with a feed: session lookups, keyed by the token's hash. */
-  private readonly sessions: ExpiringLru<CachedSession>;
+  readonly stats: GuardStats = newGuardStats();
   private readonly cookieName: string;
-  private client: RedisClient | undefined;
-  private ownsClient = false;
-  private store: SessionLookup | undefined;
-  private feed: RevocationFeed | undefined;
-  private keys: JWTVerifyGetKey | undefined;
-  private issuer: string | undefined;
+  private readonly known: {
+    issuer: string | undefined;
+    keys: ResolvedOptions['keys'];
+    accessTtlMs: number | undefined;
+  };
+  private parts: GuardParts | undefined;
   private started: Promise<void> | undefined;
-  private isReady = false;
   private metricsAttached = false;
-  private touch: TouchPolicy | undefined;
 
   constructor(private readonly options: ResolvedOptions) {
-    this.stats = this.metrics.stats;
-    this.cache = new ExpiringLru(Math.floor(options.cacheSize));
-    this.sessions = new ExpiringLru(Math.floor(options.cacheSize));
     this.cookieName = options.tokenMode === 'jwt' ? ACCESS_COOKIE : SESSION_COOKIE;
-    this.store = options.store;
-    this.keys = options.keys;
-    this.issuer = options.issuer;
-    this.accessTtlMs = options.accessTtlMs;
+    this.known = { issuer: options.issuer, keys: options.keys, accessTtlMs: options.accessTtlMs };
   }
 
   ready(): Promise<void> {
@@ -122,212 +148,122 @@ class TesseraGuard implements Guard {
     return credentialFrom(headers, this.cookieName);
   }
 
-  checkCsrf(method: string | undefined, headers: HeaderSource): CsrfError | undefined {
-    const header = (name: string) => {
-      const value = headers instanceof Headers ? headers.get(name) : headers[name];
-      return typeof value === 'string' ? value : undefined;
-    };
-    const authorization = header('authorization');
-    const bearer = authorization !== undefined && /^Bearer +\S+ *$/i.test(authorization);
-    const cookie = !bearer && this.credentialFrom(headers) !== undefined;
-    const allowed = [...this.options.allowedOrigins];
-    if (this.issuer !== undefined && URL.canParse(this.issuer)) allowed.push(new URL(this.issuer).origin);
+  authenticateRequest(headers: HeaderSource, method: string): RequestResult | Promise<RequestResult> {
+    const credential = credentialFrom(headers, this.cookieName);
+    const csrf = this.checkCsrf(method, headers, credential);
+    if (csrf !== undefined) return { ok: false, error: csrf };
+    return this.authenticateCached(credential) ?? this.authenticate(credential);
+  }
+
+  /** Stage 0, the CSRF rule: bearer requests pass; a cookie credential with an unsafe method needs an allowed origin or the header. */
+  private checkCsrf(
+    method: string,
+    headers: HeaderSource,
+    credential: string | undefined,
+  ): CsrfError | undefined {
+    if (credential === undefined) return undefined;
+    const authorization = readHeader(headers, 'authorization');
+    const bearer =
+      authorization !== undefined &&
+      authorization.length <= MAX_CREDENTIAL_HEADER_LENGTH &&
+      /^Bearer +\S+ *$/i.test(authorization);
     const input = {
-      method: method ?? 'GET',
-      credential: cookie ? ('cookie' as const) : bearer ? ('bearer' as const) : ('none' as const),
-      origin: header('origin'),
-      csrfHeader: header(CSRF_HEADER),
+      method,
+      credential: bearer ? ('bearer' as const) : ('cookie' as const),
+      origin: readHeader(headers, 'origin'),
+      csrfHeader: readHeader(headers, CSRF_HEADER),
     };
-    if (passesCsrfRule(input, allowed)) return undefined;
+    if (passesCsrfRule(input, this.allowedOrigins())) return undefined;
     return new CsrfError(
       'a cookie-authenticated request needs a matching Origin or the X-Tessera-CSRF: 1 header',
     );
   }
 
+  /** `allowedOrigins` plus the issuer's origin (known once `ready()` has read the metadata). */
+  private allowedOrigins(): readonly string[] {
+    const issuer = this.known.issuer;
+    if (issuer === undefined || !URL.canParse(issuer)) return this.options.allowedOrigins;
+    return [...this.options.allowedOrigins, new URL(issuer).origin];
+  }
+
   authenticateCached(credential: string | undefined): AuthResult | undefined {
     if (!isWellFormed(credential)) return this.decide(refuse(malformed(credential)));
-    if (!this.isReady) return undefined;
-    return this.decideFromCache(tokenCacheKey(credential), this.options.clock.now());
+    const parts = this.parts;
+    if (parts === undefined) return undefined;
+    return this.fast(parts, cacheKey(credential), this.options.clock.now());
   }
 
   authenticate(credential: string | undefined): Promise<AuthResult> {
     if (!isWellFormed(credential)) return Promise.resolve(this.decide(refuse(malformed(credential))));
-    if (!this.isReady) return this.settle(this.authenticateSlowly(credential));
+    const parts = this.parts;
+    if (parts === undefined) return this.settle(this.whenReady(credential));
+    const key = cacheKey(credential);
     const now = this.options.clock.now();
-    const key = tokenCacheKey(credential);
-    const decided = this.decideFromCache(key, now);
-    if (decided !== undefined) return Promise.resolve(decided);
-    if (this.options.tokenMode === 'jwt') {
-      const cached = this.cache.get(key, now);
-      if (cached === undefined) return this.settle(this.verifyThenCheck(credential, key, now));
-      // Cached, but the set cannot decide (no feed, feed not current, suspect token): ask Redis.
-      this.stats.cacheHits += 1;
-      return this.settle(this.checkInStore(cached, now));
-    }
-    if (this.feed !== undefined) {
-      // Opaque mode, feed: no usable cached lookup (absent, expired, or the feed not current).
-      if (this.sessions.get(key, now) === undefined) this.stats.cacheMisses += 1;
+    return Promise.resolve(this.fast(parts, key, now) ?? this.settle(this.slow(parts, credential, key, now)));
+  }
+
+  /**
+   * The synchronous path: the verifier's cache, then the revocation set (two map lookups).
+   * The decision (counted), or `undefined` (nothing counted) when I/O is needed.
+   */
+  private fast(parts: GuardParts, key: string, now: number): AuthResult | undefined {
+    const subject = parts.verifier.cached(key, now);
+    if (subject === undefined) return undefined;
+    const verdict = parts.revocations.check(subject, now);
+    if (verdict === 'unknown') return undefined;
+    this.stats.cacheHits += 1;
+    if (verdict === 'key_revoked') return this.decide(keyRevoked());
+    if (verdict === 'revoked') return this.decide(revoked());
+    return this.decide(parts.verifier.admit?.(subject, key, now, false) ?? subject.allowed);
+  }
+
+  /**
+   * The asynchronous path: a cached subject the set cannot vouch for is confirmed with the
+   * store (jwt) or looked up again (opaque); otherwise the verifier's cold path runs, and its
+   * result goes through the revocation check like a cached one.
+   */
+  private async slow(parts: GuardParts, credential: string, key: string, now: number): Promise<Decision> {
+    const { verifier, revocations } = parts;
+    const cached = verifier.cached(key, now);
+    if (verifier.countsCache) {
+      if (cached === undefined) this.stats.cacheMisses += 1;
       else this.stats.cacheHits += 1;
     }
-    return this.settle(lookupOpaque(credential, this.opaqueContext(now, key)));
+    if (cached !== undefined && verifier.confirm !== undefined) {
+      const verdict = revocations.check(cached, now);
+      if (verdict === 'key_revoked') return keyRevoked();
+      if (verdict === 'revoked') return revoked();
+      if (verdict === 'clear') return verifier.admit?.(cached, key, now, false) ?? cached.allowed;
+      return verifier.confirm(cached, now);
+    }
+    const verified = await verifier.verify(credential, key, now);
+    if (!('subject' in verified)) return refuse(verified);
+    const subject: Subject = verified.subject;
+    const verdict = revocations.check(subject, now);
+    if (verdict === 'key_revoked') return keyRevoked();
+    if (verdict === 'revoked') return revoked();
+    if (verdict === 'clear' || verified.fresh) {
+      return verifier.admit?.(subject, key, now, verified.fresh) ?? subject.allowed;
+    }
+    if (verifier.confirm === undefined) throw new StoreUnavailableError('no session store');
+    return verifier.confirm(subject, now);
   }
 
-  /**
-   * Hot path, synchronous: cache lookup by the token's hash, then the revocation set (two
-   * map lookups). The decision (counted), or `undefined` (nothing counted) when I/O is needed.
-   */
-  private decideFromCache(key: string, now: number): AuthResult | undefined {
-    if (this.options.tokenMode === 'jwt') {
-      const cached = this.cache.get(key, now);
-      if (cached === undefined) return undefined;
-      const decided = this.checkRevocationSet(cached, now);
-      if (decided === undefined) return undefined;
-      this.stats.cacheHits += 1;
-      return this.decide(decided);
-    }
-    const feed = this.feed;
-    if (feed === undefined) return undefined;
-    // Opaque mode, feed: a cached lookup, re-decided against the revocation set each time.
-    const cached = this.sessions.get(key, now);
-    if (cached === undefined) return undefined;
-    if (this.set.isRevoked(cached.sessionId, cached.userId, cached.createdSec, now)) {
-      this.stats.cacheHits += 1;
-      return this.decide(refuse(new SessionRevokedError('the session has been revoked')));
-    }
-    if (cached.expiresAt > now && feed.isCurrent(now, this.options.feedMaxLagMs)) {
-      this.stats.cacheHits += 1;
-      touchThrottled(cached.sessionId, this.requireStore(), this.touchPolicy(), now);
-      return this.decide(cached.allowed);
-    }
-    return undefined;
-  }
-
-  feedStatus(): FeedStatus | undefined {
-    const feed = this.feed;
-    if (feed === undefined) return undefined;
-    const now = this.options.clock.now();
-    return {
-      current: feed.isCurrent(now, this.options.feedMaxLagMs),
-      lastId: feed.lastId,
-      lagMs: now - feed.lastReadAt,
-      reloads: feed.reloads,
-    };
-  }
-
-  async close(): Promise<void> {
-    await this.started?.catch(() => {});
-    await this.feed?.close();
-    if (this.ownsClient) this.client?.disconnect();
-  }
-
-  private async start(): Promise<void> {
-    const { options } = this;
-    if (options.registry && !this.metricsAttached) {
-      this.metricsAttached = true;
-      await this.metrics.attach(options.registry, () => {
-        const status = this.feedStatus();
-        return status === undefined ? -1 : status.lagMs / 1000;
-      });
-    }
-    if (
-      options.tokenMode === 'jwt' &&
-      (this.keys === undefined ||
-        this.issuer === undefined ||
-        (this.accessTtlMs === undefined && options.authUrl !== undefined))
-    ) {
-      const known = { issuer: this.issuer, keys: this.keys };
-      const found = await discoverVerification(options.authUrl as string, known, options.jwksCooldownMs);
-      ({ issuer: this.issuer, keys: this.keys } = found);
-      this.accessTtlMs ??= found.accessTtlMs;
-    }
-    this.accessTtlMs ??= DEFAULT_ACCESS_TTL_MS;
-    if (this.client === undefined && options.redis !== null) {
-      ({ client: this.client, owned: this.ownsClient } = openClient(options.redis));
-    }
-    if (this.client !== undefined) await waitUntilReady(this.client, options.connectTimeoutMs);
-    if (this.store === undefined && this.client !== undefined) {
-      this.store = createRedisStore({
-        client: this.client,
-        keyPrefix: options.keyPrefix,
-        revocationRetentionMs: 3_600_000, // unused: the guard only reads sessions, never revokes
-        ownsClient: false,
-      });
-    }
-    if (options.revocationCheck === 'feed' && this.client !== undefined) {
-      const opaque = options.tokenMode === 'opaque';
-      this.feed ??= new RevocationFeed({
-        client: this.client,
-        streamKey: revocationStreamKey(options.keyPrefix),
-        set: this.set,
-        clock: options.clock,
-        // Opaque revocations carry until ≈ now; remember them as long as a cached lookup lives.
-        minRetentionMs: opaque ? options.opaqueCacheMs + 1000 : 0,
-        onReload: () => this.sessions.clear(),
-        connectTimeoutMs: options.connectTimeoutMs,
-      });
-      await this.feed.start();
-    }
-    this.isReady = true;
-  }
-
-  private async authenticateSlowly(credential: string): Promise<Decision> {
-    if (!this.isReady) {
-      // Someone skipped `await guard.ready()`: start now, but never hold a request for long.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('not ready')), 2000);
-      });
-      try {
-        await Promise.race([this.ready(), late]);
-      } catch {
-        return refuse(new StoreUnavailableError('the guard is not ready'));
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    const now = this.options.clock.now();
-    const key = tokenCacheKey(credential);
-    if (this.options.tokenMode === 'opaque') return lookupOpaque(credential, this.opaqueContext(now, key));
-    const cached = this.cache.get(key, now);
-    if (cached === undefined) return this.verifyThenCheck(credential, key, now);
-    this.stats.cacheHits += 1;
-    return this.checkRevocationSet(cached, now) ?? this.checkInStore(cached, now);
-  }
-
-  private async verifyThenCheck(token: string, key: string, now: number): Promise<Decision> {
-    this.stats.cacheMisses += 1;
-    const verified = await verifyAndCache(token, key, {
-      cache: this.cache,
-      keys: this.keys as JWTVerifyGetKey,
-      issuer: this.issuer as string,
-      audience: this.options.audience,
-      algorithms: this.options.algorithms,
-      maxLifetimeMs: this.accessTtlMs,
-      now,
+  /** Someone skipped `await guard.ready()`: start now, but never hold a request for long. */
+  private async whenReady(credential: string): Promise<Decision> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('not ready')), 2000);
     });
-    if (verified === 'expired') return refuse(new TokenExpiredError('the access token has expired'));
-    if (verified === 'invalid') return refuse(new InvalidTokenError('the access token is not valid'));
-    return this.checkRevocationSet(verified, now) ?? this.checkInStore(verified, now);
-  }
-
-  /**
-   * The decision from the local revocation set, or `undefined` when Redis must be asked: no
-   * feed (request mode), the feed is not current, or the token is suspect (issued before a
-   * reload that may have lost revocations).
-   */
-  private checkRevocationSet(token: VerifiedToken, now: number): AuthResult | undefined {
-    if (this.set.isKeyRevoked(token.kid, now)) {
-      return refuse(new InvalidTokenError('the access token was signed by a revoked key'));
+    try {
+      await Promise.race([this.ready(), late]);
+    } catch {
+      return refuse(new StoreUnavailableError('the guard is not ready'));
+    } finally {
+      clearTimeout(timer);
     }
-    const feed = this.feed;
-    if (feed === undefined) return undefined;
-    const { claims } = token;
-    if (this.set.isRevoked(claims.sid, claims.sub, claims.iat, now)) {
-      return refuse(new SessionRevokedError('the session has been revoked'));
-    }
-    const suspect = feed.suspectBefore > 0 && claims.iat <= Math.floor(feed.suspectBefore / 1000);
-    if (!suspect && feed.isCurrent(now, this.options.feedMaxLagMs)) return token.allowed;
-    return undefined;
+    const parts = this.parts as GuardParts;
+    return this.slow(parts, credential, cacheKey(credential), this.options.clock.now());
   }
 
   private async settle(decision: Promise<Decision>): Promise<AuthResult> {
@@ -338,55 +274,41 @@ class TesseraGuard implements Guard {
     }
   }
 
-  private checkInStore(token: VerifiedToken, now: number): Promise<Decision> {
-    const { failOpen, logger } = this.options;
-    return checkSessionInStore(token, {
-      store: this.requireStore(),
-      stats: this.stats,
-      failOpen,
-      logger,
-      now,
-    });
-  }
-
-  private requireStore(): SessionLookup {
-    if (this.store === undefined) throw new StoreUnavailableError('no session store');
-    return this.store;
-  }
-
-  private touchPolicy(): TouchPolicy {
-    this.touch ??= {
-      idleMs: this.options.idleTimeoutMs,
-      minIntervalMs: Math.max(1, Math.floor(this.options.idleTimeoutMs / 20)),
-      lastTouch: this.lastTouch,
-    };
-    return this.touch;
-  }
-
-  private opaqueContext(now: number, key: string): OpaqueContext {
-    const context: OpaqueContext = {
-      store: this.requireStore(),
-      touch: this.touchPolicy(),
-      stats: this.stats,
-      now,
-    };
-    if (this.feed !== undefined) {
-      context.cache = { set: this.set, sessions: this.sessions, key, cacheMs: this.options.opaqueCacheMs };
-    }
-    return context;
-  }
-
+  /** Counts the decision; a fail-open pass is counted apart and handed on as a plain pass. */
   private decide(result: Decision): AuthResult {
+    const { decisions } = this.stats;
     if (!result.ok) {
-      this.metrics.decide(result.error.code);
+      decisions[result.error.code] += 1;
       return result;
     }
     if ('failOpen' in result) {
-      this.metrics.decide('allowed_fail_open');
+      decisions.allowed_fail_open += 1;
       return { ok: true, principal: result.principal };
     }
-    this.metrics.decide('allowed');
+    decisions.allowed += 1;
     return result;
+  }
+
+  feedStatus(): FeedStatus | undefined {
+    return this.parts?.revocations.status(this.options.clock.now());
+  }
+
+  async close(): Promise<void> {
+    await this.started?.catch(() => {});
+    await this.parts?.revocations.close();
+    await this.parts?.reader?.close();
+  }
+
+  private async start(): Promise<void> {
+    const { options } = this;
+    if (options.registry && !this.metricsAttached) {
+      this.metricsAttached = true;
+      await registerGuardMetrics(options.registry, this.stats, () => {
+        const status = this.feedStatus();
+        return status === undefined ? -1 : status.lagMs / 1000;
+      });
+    }
+    this.parts = await assembleGuard(options, this.known, this.stats);
   }
 }
 

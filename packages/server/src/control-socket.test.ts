@@ -2,9 +2,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestApp } from '@tessera/testkit/auth-service';
 import { describe, expect, it } from 'vitest';
 import { CONTROL_SOCKET, startControlSocket } from './control-socket.ts';
-import { createTestApp } from './testing/test-app.ts';
 
 function getOverSocket(socketPath: string, path: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -75,7 +75,7 @@ export class InvalidTokenError extends TesseraError {
   readonly title = 'Invalid token';
   /**
    * `true` when the request carried no credential at all: RFC 6750 §3.1 says the
-   * `WWW-Authenticate` challenge then has no `error` code (see {@link wwwAuthenticateFor}).
+   * `WWW-Authenticate` challenge then has no `error` code (see `wwwAuthenticateFor` in problem-response.ts).
    */
   readonly credentialMissing: boolean;
   constructor(message: string, options?: { cause?: unknown; credentialMissing?: boolean }) {
@@ -186,18 +186,6 @@ export type AnyTesseraError =
 
 export function isTesseraError(value: unknown): value is AnyTesseraError {
   return value instanceof TesseraError;
-}
-
-/**
- * The `WWW-Authenticate` challenge of a 401 (RFC 6750 §3): `Bearer` alone when no credential
- * was sent, `Bearer error="invalid_token"` for a refused one; `undefined` for other statuses.
- * One answer for the auth service and every guard.
- */
-export function wwwAuthenticateFor(error: TesseraError): string | undefined {
-  if (error.status !== 401 || error.code === 'invalid_credentials') return undefined;
-  if (error.code === 'unauthorized') return 'Bearer';
-  if (error instanceof InvalidTokenError && error.credentialMissing) return 'Bearer';
-  return 'Bearer error="invalid_token"';
 }
 
 /** RFC 9457 problem details body for an error. */

@@ -2,17 +2,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { type RedisServer, startRedis } from '@tessera/testkit';
-import express from 'express';
-import Fastify from 'fastify';
-import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGuard, type Guard } from '../index.ts';
 import {
   type KeyServer,
   openSessionFixture,
   type SessionFixture,
   startKeyServer,
-} from '../testing/auth-fixture.ts';
+} from '@tessera/testkit/fixtures';
+import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGuard, type Guard } from '../index.ts';
 import * as expressAdapter from './express.ts';
 import * as fastifyAdapter from './fastify.ts';
 import * as honoAdapter from './hono.ts';

@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Guard } from '../guard.ts';
 import { toProblemResponse } from '../lib/problem-response.ts';
 import { checkRole, checkRoleList } from '../roles.ts';
-import type { AuthResult, GuardError, Principal } from '../types.ts';
+import type { GuardError, Principal, RequestResult } from '../types.ts';
 
 declare global {
   namespace Express {
@@ -30,7 +30,7 @@ function sendProblem(res: Response, error: GuardError): void {
  * ```
  */
 export function authenticate(guard: Guard): RequestHandler {
-  const finish = (result: AuthResult, req: Request, res: Response, next: NextFunction): void => {
+  const finish = (result: RequestResult, req: Request, res: Response, next: NextFunction): void => {
     if (!result.ok) {
       sendProblem(res, result.error);
       return;
@@ -39,19 +39,13 @@ export function authenticate(guard: Guard): RequestHandler {
     next();
   };
   return (req: Request, res: Response, next: NextFunction): Promise<void> | undefined => {
-    const csrf = guard.checkCsrf(req.method, req.headers);
-    if (csrf !== undefined) {
-      sendProblem(res, csrf);
-      return undefined;
-    }
-    const credential = guard.credentialFrom(req.headers);
     // A cached token or lookup is decided in this tick: no promise for Express to chain on.
-    const cached = guard.authenticateCached(credential);
-    if (cached !== undefined) {
-      finish(cached, req, res, next);
+    const result = guard.authenticateRequest(req.headers, req.method);
+    if (!(result instanceof Promise)) {
+      finish(result, req, res, next);
       return undefined;
     }
-    return guard.authenticate(credential).then((result) => finish(result, req, res, next));
+    return result.then((settled) => finish(settled, req, res, next));
   };
 }
 

@@ -28,9 +28,7 @@ function problem(error: GuardError): Response {
  */
 export function authenticate(guard: Guard): MiddlewareHandler {
   return async (c: Context, next) => {
-    const csrf = guard.checkCsrf(c.req.method, c.req.raw.headers);
-    if (csrf !== undefined) return problem(csrf);
-    const result = await guard.authenticate(guard.credentialFrom(c.req.raw.headers));
+    const result = await guard.authenticateRequest(c.req.raw.headers, c.req.method);
     if (!result.ok) return problem(result.error);
     c.set('tessera', result.principal);
     await next();

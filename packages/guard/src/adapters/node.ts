@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Guard } from '../guard.ts';
 import { toProblemResponse } from '../lib/problem-response.ts';
 import { checkRole, checkRoleList } from '../roles.ts';
-import type { AuthResult, GuardError, Principal } from '../types.ts';
+import type { GuardError, Principal, RequestResult } from '../types.ts';
 
 /** Writes a refusal (problem+json, `WWW-Authenticate` / `Retry-After`) and ends the response. */
 export function sendProblem(res: ServerResponse, error: GuardError): void {
@@ -30,21 +30,15 @@ export function sendProblem(res: ServerResponse, error: GuardError): void {
 export function createAuthenticator(
   guard: Guard,
 ): (req: IncomingMessage, res: ServerResponse) => Principal | undefined | Promise<Principal | undefined> {
-  const answer = (result: AuthResult, res: ServerResponse): Principal | undefined => {
+  const answer = (result: RequestResult, res: ServerResponse): Principal | undefined => {
     if (result.ok) return result.principal;
     sendProblem(res, result.error);
     return undefined;
   };
   return (req, res) => {
-    const csrf = guard.checkCsrf(req.method, req.headers);
-    if (csrf !== undefined) {
-      sendProblem(res, csrf);
-      return undefined;
-    }
-    const credential = guard.credentialFrom(req.headers);
-    const cached = guard.authenticateCached(credential);
-    if (cached !== undefined) return answer(cached, res);
-    return guard.authenticate(credential).then((result) => answer(result, res));
+    const result = guard.authenticateRequest(req.headers, req.method ?? 'GET');
+    if (!(result instanceof Promise)) return answer(result, res);
+    return result.then((settled) => answer(settled, res));
   };
 }
 

@@ -44,13 +44,13 @@ export async function fetchAuthMetadata(authUrl: string, timeoutMs = 3000): Prom
  *
  * @see https://www.rfc-editor.org/rfc/rfc7517#section-5
  */
-export function createJwks(jwksUri: string, cooldownMs: number): JWTVerifyGetKey {
+export function createJwks(jwksUri: string, cooldownMs: number): Jwks {
   const remote = createRemoteJWKSet(new URL(jwksUri), {
     cooldownDuration: cooldownMs,
     cacheMaxAge: 10 * 60_000,
     timeoutDuration: 3000,
   });
-  const resolve: JWTVerifyGetKey & { reload?: () => Promise<void> } = async (header, token) => {
+  const resolve: JWTVerifyGetKey = async (header, token) => {
     try {
       return await remote(header, token);
     } catch (error) {
@@ -61,8 +61,16 @@ export function createJwks(jwksUri: string, cooldownMs: number): JWTVerifyGetKey
     }
   };
   // A revoked key (feed entry) refetches the JWKS at once, so the key leaves this cache too.
-  resolve.reload = () => remote.reload();
-  return resolve;
+  return Object.assign(resolve, { reload: () => remote.reload() });
+}
+
+/** The auth service's JWKS as the guard fetches it, with `reload()` (refetch now). */
+export type Jwks = JWTVerifyGetKey & { reload: () => Promise<void> };
+
+/** `keys.reload()` when the key resolver has one (the fetched JWKS; not pinned keys). */
+export function reloadKeys(keys: JWTVerifyGetKey | undefined): Promise<void> {
+  const reload = (keys as Partial<Jwks> | undefined)?.reload;
+  return typeof reload === 'function' ? reload() : Promise.resolve();
 }
 
 function delay(ms: number): Promise<void> {

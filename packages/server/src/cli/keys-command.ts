@@ -1,4 +1,4 @@
-import { CLOCK_TOLERANCE_SECONDS } from '@tessera/core';
+import { CLOCK_TOLERANCE_SECONDS } from '@tessera/core/internal';
 import { loadConfig } from '../config/env-config.ts';
 import { openKeyRing, openSessionStore } from '../resources.ts';
 import { CliError, printLine } from './io.ts';

@@ -1,11 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import {
-  parseDuration,
-  type RedisConnectionConfig,
-  redisConfigFromEnv,
-  SESSION_CEILING,
-} from '@tessera/core';
+import { type RedisConnectionConfig, redisConfigFromEnv } from '@tessera/core';
+import { parseDuration, SESSION_CEILING } from '@tessera/core/internal';
 import { z } from 'zod';
 
 /** Everything the auth service reads from the environment (contract §2), validated. Durations in ms. */

@@ -1,4 +1,10 @@
-import { CSRF_HEADER, CsrfError, InvalidTokenError, isUnsafeMethod, passesCsrfRule } from '@tessera/core';
+import {
+  CSRF_HEADER,
+  CsrfError,
+  InvalidTokenError,
+  isUnsafeMethod,
+  passesCsrfRule,
+} from '@tessera/core/internal';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from './context.ts';
 

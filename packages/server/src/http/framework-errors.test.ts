@@ -1,5 +1,5 @@
+import { createTestApp } from '@tessera/testkit/auth-service';
 import { describe, expect, it } from 'vitest';
-import { createTestApp } from '../testing/test-app.ts';
 
 describe("Fastify's own errors (issue 9 §8)", () => {
   it('a malformed URL is problem+json 400 invalid_request and never echoes the input', async () => {

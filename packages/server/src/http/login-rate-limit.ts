@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RateLimitedError, type RateLimitResult } from '@tessera/core';
+import { RateLimitedError, type RateLimitResult } from '@tessera/core/internal';
 import type { AppContext } from './context.ts';
 
 const tag = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);

@@ -1,8 +1,8 @@
 import { ManualClock } from '@tessera/core';
 import { createGuard } from '@tessera/guard';
 import { type RedisServer, startRedis } from '@tessera/testkit';
+import { createTestApp, createTestRedisStore } from '@tessera/testkit/auth-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, createTestRedisStore } from '../testing/test-app.ts';
 
 const PASSWORD = 'correct horse battery';
 

@@ -1,6 +1,6 @@
+import { createTestApp, type TestApp } from '@tessera/testkit/auth-service';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config/env-config.ts';
-import { createTestApp, type TestApp } from '../testing/test-app.ts';
 
 const PASSWORD = 'correct horse battery';
 

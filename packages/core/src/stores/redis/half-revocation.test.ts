@@ -1,8 +1,7 @@
-import { type RedisCluster, startRedisCluster } from '@tessera/testkit';
+// Test-only: the guard's TCP proxy (cut one node's link). Candidate for @tessera/testkit.
+import { type RedisCluster, startRedisCluster, startTcpProxy, type TcpProxy } from '@tessera/testkit';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-// Test-only: the guard's TCP proxy (cut one node's link). Candidate for @tessera/testkit.
-import { startTcpProxy, type TcpProxy } from '../../../../guard/src/testing/tcp-proxy.ts';
 import { StoreUnavailableError } from '../../errors/errors.ts';
 import { generateSecret, hashSecret } from '../../tokens/opaque-token.ts';
 import {
