@@ -1,13 +1,13 @@
 import { createRedisStore } from '@tessera/core';
 import { type RedisServer, startRedis } from '@tessera/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGuard } from '../index.ts';
 import {
   type KeyServer,
   openSessionFixture,
   type SessionFixture,
   startKeyServer,
 } from '@tessera/testkit/fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGuard } from '../index.ts';
 
 // Issue 9 §6: how long a revocation stays on the feed depends on the entry (its `until`),
 // never on the TESSERA_ACCESS_TTL of whoever wrote last.
