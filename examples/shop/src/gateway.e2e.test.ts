@@ -23,14 +23,25 @@ if (!NGINX)
 function startUpstream(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
     const server = createServer((req, res) => {
+      const identity = {
+        userId: req.headers['x-user-id'],
+        roles: req.headers['x-user-roles'],
+        sessionId: req.headers['x-session-id'],
+      };
+      if (req.method === 'POST' && req.url === '/orders') {
+        let body = '';
+        req.on('data', (chunk) => {
+          body += String(chunk);
+        });
+        req.on('end', () => {
+          const { item } = JSON.parse(body || '{}') as { item?: string };
+          res.writeHead(201, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ orderId: 'o-1', userId: identity.userId, item }));
+        });
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          userId: req.headers['x-user-id'],
-          roles: req.headers['x-user-roles'],
-          sessionId: req.headers['x-session-id'],
-        }),
-      );
+      res.end(JSON.stringify(identity));
     });
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
@@ -61,10 +72,14 @@ describe.skipIf(!NGINX)('nginx auth_request gateway in front of a service (GET /
 
   beforeAll(async () => {
     redis = await startRedis();
-    stack = await startShopStack({ mode: 'jwt', redisUrl: redis.url });
-    upstream = await startUpstream();
     const port = await freePort();
     gateway = `http://127.0.0.1:${port}`;
+    stack = await startShopStack({
+      mode: 'jwt',
+      redisUrl: redis.url,
+      authEnv: { TESSERA_ALLOWED_ORIGINS: gateway },
+    });
+    upstream = await startUpstream();
     prefix = mkdtempSync(join(tmpdir(), 'tessera-nginx-'));
     mkdirSync(join(prefix, 'tmp'));
     const template = readFileSync(join(ROOT, 'examples/shop/gateway/nginx.conf.template'), 'utf8');
@@ -135,5 +150,76 @@ describe.skipIf(!NGINX)('nginx auth_request gateway in front of a service (GET /
     const response = await fetch(`${gateway}/profile`, { headers: { cookie: cookies } });
     expect(response.status).toBe(200);
     expect(((await response.json()) as { roles: string }).roles).toBe('user');
+  });
+
+  async function cookieLogin(): Promise<string> {
+    const login = await fetch(`${stack.authUrl}/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tessera-transfer': 'cookie' },
+      body: JSON.stringify({ username: 'alice', password: 'alice-password-123' }),
+    });
+    expect(login.status).toBe(200);
+    return login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+  }
+
+  const postOrder = (headers: Record<string, string>) =>
+    fetch(`${gateway}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ item: 'teapot' }),
+    });
+
+  it('applies the CSRF rule to the forwarded method: cookie POSTs need the gateway origin or X-Tessera-CSRF', async () => {
+    const cookie = await cookieLogin();
+    const foreign = await postOrder({ cookie, origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await foreign.json()).toMatchObject({ status: 403, code: 'csrf' });
+    const bare = await postOrder({ cookie });
+    expect(bare.status).toBe(403);
+    expect(await bare.json()).toMatchObject({ code: 'csrf' });
+    // A client-sent X-Forwarded-Method cannot make the POST look like a GET.
+    const disguised = await postOrder({
+      cookie,
+      origin: 'https://evil.example',
+      'x-forwarded-method': 'GET',
+    });
+    expect(disguised.status).toBe(403);
+    const allowed = await postOrder({ cookie, origin: gateway });
+    expect(allowed.status).toBe(201);
+    expect(await allowed.json()).toMatchObject({ orderId: expect.any(String), item: 'teapot' });
+    expect((await postOrder({ cookie, 'x-tessera-csrf': '1' })).status).toBe(201);
+    // GET with a cookie is not subject to the rule.
+    expect(
+      (await fetch(`${gateway}/orders`, { headers: { cookie, origin: 'https://evil.example' } })).status,
+    ).toBe(200);
+  });
+
+  it('bearer requests are not subject to the CSRF rule', async () => {
+    const { token } = await stack.login('alice');
+    const response = await postOrder({ authorization: `Bearer ${token}`, origin: 'https://evil.example' });
+    expect(response.status).toBe(201);
+  });
+
+  it('overwrites client-sent X-User-Id / X-User-Roles / X-Session-Id', async () => {
+    const { token, sessionId } = await stack.login('alice');
+    const response = await fetch(`${gateway}/orders`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        'x-user-id': 'root',
+        'x-user-roles': 'admin',
+        'x-session-id': 'forged',
+      },
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { userId: string; roles: string; sessionId: string };
+    expect(body).toMatchObject({ roles: 'user', sessionId });
+    expect(body.userId).not.toBe('root');
+    const refused = await fetch(`${gateway}/orders`, { headers: { 'x-user-id': 'root' } });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ status: 401, code: 'invalid_token' });
   });
 });

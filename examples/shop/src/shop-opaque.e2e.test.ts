@@ -60,7 +60,7 @@ describe('example services in opaque mode (real processes)', () => {
 
     const cli = await shop.login('alice');
     expect(await statuses(cli.token)).toEqual([200, 200]);
-    expect((await runCli(['sessions', 'revoke', cli.sessionId], shop.serverEnv)).code).toBe(0);
+    expect((await runCli(['sessions', 'revoke', cli.sessionId], shop.authEnv)).code).toBe(0);
     expect(await refusedByBoth(cli.token)).toEqual([401, 401]);
 
     const all = await shop.login('alice');

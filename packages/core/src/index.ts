@@ -3,6 +3,7 @@
  * use is in `@tessera/core/internal` (no compatibility promise).
  */
 
+export { CSRF_HEADER, type CsrfInput, isUnsafeMethod, passesCsrfRule } from './csrf/csrf-rule.ts';
 /** Every error class, as `errors.InvalidTokenError` etc. (as jose does). */
 export * as errors from './errors/errors.ts';
 export {

@@ -3,8 +3,14 @@
  * bench) use, including what is not part of the public API — token formats, hashing, the
  * revocation stream's wire format, store commands. No compatibility promise.
  */
+export { CSRF_HEADER, type CsrfInput, isUnsafeMethod, passesCsrfRule } from './csrf/csrf-rule.ts';
 export * from './errors/errors.ts';
-export { type ErrorResponse, TOKEN_CODES, toErrorResponse } from './errors/problem-response.ts';
+export {
+  type ErrorResponse,
+  TOKEN_CODES,
+  toErrorResponse,
+  wwwAuthenticateFor,
+} from './errors/problem-response.ts';
 export {
   generateSigningKey,
   KEY_FILE_CHECK_INTERVAL_MS,
@@ -77,6 +83,7 @@ export type {
   SessionStore,
   StoredSession,
 } from './stores/session-store.ts';
+export { SESSION_CEILING } from './stores/store-input.ts';
 export {
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
+  CSRF_HEADER,
+  CsrfError,
   InvalidTokenError,
   MAX_TOKEN_LENGTH,
+  passesCsrfRule,
   SessionRevokedError,
   StoreUnavailableError,
 } from '@tessera/core/internal';
@@ -9,7 +12,15 @@ import { readCookie } from './lib/cookies.ts';
 import { type GuardStats, newGuardStats, registerGuardMetrics } from './metrics.ts';
 import { type GuardOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { assembleGuard, type GuardParts } from './setup.ts';
-import type { AuthError, AuthResult, Decision, FeedStatus, HeaderSource, Subject } from './types.ts';
+import type {
+  AuthError,
+  AuthResult,
+  Decision,
+  FeedStatus,
+  HeaderSource,
+  RequestResult,
+  Subject,
+} from './types.ts';
 
 export type { HeaderSource };
 
@@ -75,10 +86,13 @@ export interface Guard {
    */
   authenticateCached(credential: string | undefined): AuthResult | undefined;
   /**
-   * What the adapters call: the request's credential, decided synchronously when it can be
-   * (as {@link authenticateCached}), else a promise (as {@link authenticate}). Never throws.
+   * What the adapters call, with the request's method: first the CSRF rule (contract §6,
+   * core's `passesCsrfRule`: a cookie-authenticated unsafe request needs an allowed `Origin`
+   * — the issuer's or `allowedOrigins` — or `X-Tessera-CSRF: 1`, else 403 `csrf`), then the
+   * request's credential, decided synchronously when it can be (as {@link authenticateCached}),
+   * else a promise (as {@link authenticate}). Never throws.
    */
-  authenticateRequest(headers: HeaderSource): AuthResult | Promise<AuthResult>;
+  authenticateRequest(headers: HeaderSource, method: string): RequestResult | Promise<RequestResult>;
   /** The credential of a request (bearer header, else the mode's cookie). */
   credentialFrom(headers: HeaderSource): string | undefined;
   /** Counters (decisions, cache, fail-open, store checks). */
@@ -89,8 +103,13 @@ export interface Guard {
 }
 
 const refuse = (error: AuthError): AuthResult => ({ ok: false, error });
-const malformed = () => new InvalidTokenError('missing or malformed credential');
+/** No credential at all: RFC 6750 §3.1, the challenge is plain `Bearer` (core's `wwwAuthenticateFor`). */
+const malformed = (credential: string | undefined) =>
+  credential === undefined
+    ? new InvalidTokenError('no credential', { credentialMissing: true })
+    : new InvalidTokenError('malformed credential');
 const revoked = () => refuse(new SessionRevokedError('the session has been revoked'));
+const keyRevoked = () => refuse(new InvalidTokenError('the access token was signed by a revoked key'));
 const isWellFormed = (credential: string | undefined): credential is string =>
   typeof credential === 'string' && credential.length > 0 && credential.length <= MAX_TOKEN_LENGTH;
 
@@ -103,14 +122,18 @@ const isWellFormed = (credential: string | undefined): credential is string =>
 class TesseraGuard implements Guard {
   readonly stats: GuardStats = newGuardStats();
   private readonly cookieName: string;
-  private readonly known: { issuer: string | undefined; keys: ResolvedOptions['keys'] };
+  private readonly known: {
+    issuer: string | undefined;
+    keys: ResolvedOptions['keys'];
+    accessTtlMs: number | undefined;
+  };
   private parts: GuardParts | undefined;
   private started: Promise<void> | undefined;
   private metricsAttached = false;
 
   constructor(private readonly options: ResolvedOptions) {
     this.cookieName = options.tokenMode === 'jwt' ? ACCESS_COOKIE : SESSION_COOKIE;
-    this.known = { issuer: options.issuer, keys: options.keys };
+    this.known = { issuer: options.issuer, keys: options.keys, accessTtlMs: options.accessTtlMs };
   }
 
   ready(): Promise<void> {
@@ -125,20 +148,53 @@ class TesseraGuard implements Guard {
     return credentialFrom(headers, this.cookieName);
   }
 
-  authenticateRequest(headers: HeaderSource): AuthResult | Promise<AuthResult> {
+  authenticateRequest(headers: HeaderSource, method: string): RequestResult | Promise<RequestResult> {
     const credential = credentialFrom(headers, this.cookieName);
+    const csrf = this.checkCsrf(method, headers, credential);
+    if (csrf !== undefined) return { ok: false, error: csrf };
     return this.authenticateCached(credential) ?? this.authenticate(credential);
   }
 
+  /** Stage 0, the CSRF rule: bearer requests pass; a cookie credential with an unsafe method needs an allowed origin or the header. */
+  private checkCsrf(
+    method: string,
+    headers: HeaderSource,
+    credential: string | undefined,
+  ): CsrfError | undefined {
+    if (credential === undefined) return undefined;
+    const authorization = readHeader(headers, 'authorization');
+    const bearer =
+      authorization !== undefined &&
+      authorization.length <= MAX_CREDENTIAL_HEADER_LENGTH &&
+      /^Bearer +\S+ *$/i.test(authorization);
+    const input = {
+      method,
+      credential: bearer ? ('bearer' as const) : ('cookie' as const),
+      origin: readHeader(headers, 'origin'),
+      csrfHeader: readHeader(headers, CSRF_HEADER),
+    };
+    if (passesCsrfRule(input, this.allowedOrigins())) return undefined;
+    return new CsrfError(
+      'a cookie-authenticated request needs a matching Origin or the X-Tessera-CSRF: 1 header',
+    );
+  }
+
+  /** `allowedOrigins` plus the issuer's origin (known once `ready()` has read the metadata). */
+  private allowedOrigins(): readonly string[] {
+    const issuer = this.known.issuer;
+    if (issuer === undefined || !URL.canParse(issuer)) return this.options.allowedOrigins;
+    return [...this.options.allowedOrigins, new URL(issuer).origin];
+  }
+
   authenticateCached(credential: string | undefined): AuthResult | undefined {
-    if (!isWellFormed(credential)) return this.decide(refuse(malformed()));
+    if (!isWellFormed(credential)) return this.decide(refuse(malformed(credential)));
     const parts = this.parts;
     if (parts === undefined) return undefined;
     return this.fast(parts, cacheKey(credential), this.options.clock.now());
   }
 
   authenticate(credential: string | undefined): Promise<AuthResult> {
-    if (!isWellFormed(credential)) return Promise.resolve(this.decide(refuse(malformed())));
+    if (!isWellFormed(credential)) return Promise.resolve(this.decide(refuse(malformed(credential))));
     const parts = this.parts;
     if (parts === undefined) return this.settle(this.whenReady(credential));
     const key = cacheKey(credential);
@@ -156,6 +212,7 @@ class TesseraGuard implements Guard {
     const verdict = parts.revocations.check(subject, now);
     if (verdict === 'unknown') return undefined;
     this.stats.cacheHits += 1;
+    if (verdict === 'key_revoked') return this.decide(keyRevoked());
     if (verdict === 'revoked') return this.decide(revoked());
     return this.decide(parts.verifier.admit?.(subject, key, now, false) ?? subject.allowed);
   }
@@ -174,6 +231,7 @@ class TesseraGuard implements Guard {
     }
     if (cached !== undefined && verifier.confirm !== undefined) {
       const verdict = revocations.check(cached, now);
+      if (verdict === 'key_revoked') return keyRevoked();
       if (verdict === 'revoked') return revoked();
       if (verdict === 'clear') return verifier.admit?.(cached, key, now, false) ?? cached.allowed;
       return verifier.confirm(cached, now);
@@ -182,6 +240,7 @@ class TesseraGuard implements Guard {
     if (!('subject' in verified)) return refuse(verified);
     const subject: Subject = verified.subject;
     const verdict = revocations.check(subject, now);
+    if (verdict === 'key_revoked') return keyRevoked();
     if (verdict === 'revoked') return revoked();
     if (verdict === 'clear' || verified.fresh) {
       return verifier.admit?.(subject, key, now, verified.fresh) ?? subject.allowed;

@@ -11,4 +11,4 @@ export { type ProblemResponse, toProblemResponse } from './lib/problem-response.
 export type { DecisionOutcome, GuardStats } from './metrics.ts';
 export type { GuardLogger, GuardOptions, SessionLookup } from './options.ts';
 export { checkRole } from './roles.ts';
-export type { AuthError, AuthResult, FeedStatus, GuardError, Principal } from './types.ts';
+export type { AuthError, AuthResult, FeedStatus, GuardError, Principal, RequestResult } from './types.ts';

@@ -6,6 +6,7 @@ export type DecisionOutcome =
   | 'allowed_fail_open'
   | 'invalid_token'
   | 'token_expired'
+  | 'session_expired'
   | 'session_revoked'
   | 'store_unavailable';
 
@@ -27,6 +28,7 @@ export function newGuardStats(): GuardStats {
       allowed_fail_open: 0,
       invalid_token: 0,
       token_expired: 0,
+      session_expired: 0,
       session_revoked: 0,
       store_unavailable: 0,
     },

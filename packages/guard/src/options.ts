@@ -41,6 +41,17 @@ export interface GuardOptions {
   algorithms?: SigningAlg[];
   /** Keys to verify with, instead of the auth service's JWKS (tests, pinned keys). */
   keys?: JWTVerifyGetKey;
+  /**
+   * The auth service's access-token lifetime (ms): a token with a longer `exp − iat` (plus the
+   * clock tolerance) is refused, whatever key signed it (contract §3 "Token lifetime").
+   * @default env `TESSERA_ACCESS_TTL`, else `access_token_ttl` from the auth service metadata, else 10 min
+   */
+  accessTtlMs?: number;
+  /**
+   * Origins, besides the issuer's, whose cookie-authenticated unsafe requests pass the CSRF
+   * rule (contract §6). @default env `TESSERA_ALLOWED_ORIGINS` (comma-separated), else none
+   */
+  allowedOrigins?: string[];
   /** `feed` (local set kept current) or `request` (one lookup per request). @default env `TESSERA_REVOCATION_CHECK`, else `feed` */
   revocationCheck?: 'feed' | 'request';
   /** Milliseconds without news from the feed before per-request checks. @default env `TESSERA_FEED_MAX_LAG`, else 2000 */
@@ -80,6 +91,9 @@ export interface ResolvedOptions {
   audience: string;
   algorithms: SigningAlg[];
   keys: JWTVerifyGetKey | undefined;
+  /** `undefined`: learn it from the metadata at `ready()` (10 min if that fails). */
+  accessTtlMs: number | undefined;
+  allowedOrigins: string[];
   revocationCheck: 'feed' | 'request';
   feedMaxLagMs: number;
   failOpen: boolean;
@@ -142,6 +156,22 @@ function checkPositive(value: number, name: string): number {
   return value;
 }
 
+function allowedOriginsOf(options: GuardOptions, env: NodeJS.ProcessEnv): string[] {
+  const given = options.allowedOrigins ?? (env.TESSERA_ALLOWED_ORIGINS ?? '').split(',');
+  return given
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '')
+    .map((origin) => {
+      const checked = checkUrl(origin, 'TESSERA_ALLOWED_ORIGINS');
+      return new URL(checked as string).origin;
+    });
+}
+
+function accessTtlOf(options: GuardOptions, env: NodeJS.ProcessEnv): number | undefined {
+  const ttl = options.accessTtlMs ?? readDuration(env.TESSERA_ACCESS_TTL, 'TESSERA_ACCESS_TTL');
+  return ttl === undefined ? undefined : checkPositive(ttl, 'accessTtlMs');
+}
+
 /** Applies defaults from the environment and validates everything once. Throws `TypeError`. */
 export function resolveOptions(options: GuardOptions): ResolvedOptions {
   const env = options.env ?? process.env;
@@ -185,6 +215,8 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     audience: options.audience ?? (env.TESSERA_AUDIENCE?.trim() || 'tessera'),
     algorithms,
     keys: options.keys,
+    accessTtlMs: accessTtlOf(options, env),
+    allowedOrigins: allowedOriginsOf(options, env),
     revocationCheck,
     feedMaxLagMs: checkPositive(
       options.feedMaxLagMs ?? readDuration(env.TESSERA_FEED_MAX_LAG, 'TESSERA_FEED_MAX_LAG') ?? 2000,

@@ -1,6 +1,6 @@
 import { openRedisSessionReader, type SessionReader } from '@tessera/core';
 import type { JWTVerifyGetKey } from 'jose';
-import { discoverVerification } from './jwt/discover.ts';
+import { discoverVerification, reloadKeys } from './jwt/discover.ts';
 import { JwtVerifier } from './jwt/jwt-verifier.ts';
 import type { GuardStats } from './metrics.ts';
 import { OpaqueVerifier } from './opaque/opaque-verifier.ts';
@@ -19,7 +19,12 @@ export interface GuardParts {
 interface Known {
   issuer: string | undefined;
   keys: JWTVerifyGetKey | undefined;
+  /** Longest accepted `exp − iat` (ms): options/env, else the metadata's `access_token_ttl`. */
+  accessTtlMs: number | undefined;
 }
+
+/** The auth service's default `TESSERA_ACCESS_TTL`, when neither options nor metadata say. */
+const DEFAULT_ACCESS_TTL_MS = 600_000;
 
 /**
  * Connects what the guard needs, in order: the auth service's metadata and JWKS location
@@ -31,10 +36,16 @@ export async function assembleGuard(
   known: Known,
   stats: GuardStats,
 ): Promise<GuardParts> {
-  if (options.tokenMode === 'jwt' && (known.keys === undefined || known.issuer === undefined)) {
+  if (
+    options.tokenMode === 'jwt' &&
+    (known.keys === undefined ||
+      known.issuer === undefined ||
+      (known.accessTtlMs === undefined && options.authUrl !== undefined))
+  ) {
     const found = await discoverVerification(options.authUrl as string, known, options.jwksCooldownMs);
     known.issuer = found.issuer;
     known.keys = found.keys;
+    known.accessTtlMs ??= found.accessTtlMs;
   }
   const reader =
     options.redis === null
@@ -54,6 +65,7 @@ export async function assembleGuard(
       issuer: known.issuer as string,
       audience: options.audience,
       algorithms: options.algorithms,
+      maxLifetimeMs: known.accessTtlMs ?? DEFAULT_ACCESS_TTL_MS,
       cacheSize: options.cacheSize,
       lookup,
       failOpen: options.failOpen,
@@ -79,6 +91,10 @@ export async function assembleGuard(
     minRetentionMs: options.tokenMode === 'opaque' ? options.opaqueCacheMs + 1000 : 0,
     connectTimeoutMs: options.connectTimeoutMs,
     onLoss,
+    // A revoked signing key leaves the JWKS cache at once (its tokens are refused meanwhile).
+    onKeyRevoked: () => {
+      reloadKeys(known.keys).catch(() => {});
+    },
   });
   try {
     if (feed) await revocations.follow(reader);

@@ -1,7 +1,9 @@
 import type { AccessTokenClaims } from '@tessera/core';
 import type {
+  CsrfError,
   InsufficientRoleError,
   InvalidTokenError,
+  SessionExpiredError,
   SessionRevokedError,
   StoreUnavailableError,
   TokenExpiredError,
@@ -17,12 +19,23 @@ export interface Principal {
 }
 
 /** Why a request was refused. */
-export type AuthError = InvalidTokenError | TokenExpiredError | SessionRevokedError | StoreUnavailableError;
+export type AuthError =
+  | InvalidTokenError
+  | TokenExpiredError
+  | SessionExpiredError
+  | SessionRevokedError
+  | StoreUnavailableError;
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; error: AuthError };
 
-/** Errors the adapters answer with: an {@link AuthError} or a missing role. */
-export type GuardError = AuthError | InsufficientRoleError;
+/**
+ * What `authenticateRequest` answers: an {@link AuthResult}, or a refusal by the CSRF rule
+ * (403 `csrf`, decided before the credential is looked at; not counted as a decision).
+ */
+export type RequestResult = AuthResult | { ok: false; error: CsrfError };
+
+/** Errors the adapters answer with: an {@link AuthError}, the CSRF rule's, or a missing role. */
+export type GuardError = AuthError | CsrfError | InsufficientRoleError;
 
 /** An {@link AuthResult}, or a pass granted only because fail-open is on (counted apart). */
 export type Decision = AuthResult | { ok: true; principal: Principal; failOpen: true };
@@ -55,6 +68,8 @@ export interface Subject {
   expiresAt?: number;
   /** Tokens issued before a feed loss are suspect: the store must vouch (jwt). */
   suspectable?: boolean;
+  /** The key that signed it (jwt): a revoked kid refuses the token, cached or not. */
+  kid?: string;
   allowed: Allowed;
 }
 

@@ -26,6 +26,18 @@ import { ssfAdminRoutes } from './ssf/ssf-admin-routes.ts';
 import { registerSsfHttp, ssfDeliveryRoutes } from './ssf/ssf-delivery-routes.ts';
 import { ssfRoutes } from './ssf/ssf-routes.ts';
 
+/**
+ * What Fastify needs for `TESSERA_TRUST_PROXY`. Fastify 5 ignores a numeric hop count (it
+ * trusts nothing, since a count cannot check the peer), so a count becomes a function that
+ * trusts exactly that many hops counted from the socket: `1` = the nearest proxy's entry.
+ */
+function fastifyTrustProxy(
+  trust: ServerConfig['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust;
+}
+
 /** Largest request body accepted (bytes); more is 413 `payload_too_large`. */
 export const BODY_LIMIT = 16 * 1024;
 
@@ -103,7 +115,12 @@ export async function buildAuthServer(
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    // Errors Fastify raises before routing (a malformed URL such as /v1/sessions/%zz) go
+    // through the same problem+json path as every other error; their text echoes the URL.
+    frameworkErrors: (error, _request, reply) => {
+      sendProblem(reply, toTesseraError(error).error);
+    },
     return503OnClosing: false, // requests on open connections finish normally while closing (problem+json stays the only error form)
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -1,4 +1,4 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
 import type { FastifyInstance, HTTPMethods } from 'fastify';
@@ -21,7 +21,14 @@ export async function startControlSocket(
   credential: string,
 ): Promise<{ close(): Promise<void> } | null> {
   if (path.length > MAX_SOCKET_PATH) return null;
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // An existing data dir keeps whatever mode it was made with: tighten it. A directory that
+  // is a symlink or not ours gets no socket (the admin API must not be reachable by others).
+  const info = await lstat(dir);
+  if (!info.isDirectory() || (typeof process.getuid === 'function' && info.uid !== process.getuid()))
+    return null;
+  if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
   await rm(path, { force: true }); // left by a process that crashed
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -54,10 +61,17 @@ export async function startControlSocket(
         );
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => resolve());
-  });
+  // The socket file is created by listen(): under umask 0177 it is 0600 from its first
+  // moment, not after a chmod (no window in which another user could connect).
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
   await chmod(path, 0o600);
   return {
     async close() {

@@ -87,6 +87,7 @@ async function openForwardAuthGuard(
     issuer: config.issuer,
     audience: config.audience,
     keys: keys.verificationKeys(),
+    accessTtlMs: config.accessTtlMs,
     revocationCheck: 'feed',
     idleTimeoutMs: config.idleTimeoutMs,
     failOpen: false,

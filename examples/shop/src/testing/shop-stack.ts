@@ -10,7 +10,7 @@ export type ServiceName = 'orders' | 'profile';
 export interface ShopStack {
   authUrl: string;
   /** Environment of the auth service (and its CLI). */
-  serverEnv: Record<string, string>;
+  authEnv: Record<string, string>;
   services: Record<ServiceName, { url: string; process: RunningProcess }>;
   /** Logs in; returns the access (jwt) or session (opaque) token and the session id. */
   login(username: string): Promise<{ token: string; sessionId: string }>;
@@ -24,13 +24,13 @@ export async function startShopStack(options: {
   redisUrl: string;
   /** Where the example services reach Redis (e.g. through a proxy). @default redisUrl */
   servicesRedisUrl?: string;
-  /** More environment for the auth service (e.g. TESSERA_SSF_TRUSTED_ISSUERS). */
+  /** More environment for the auth service (e.g. TESSERA_SSF_TRUSTED_ISSUERS, TESSERA_ALLOWED_ORIGINS). */
   authEnv?: Record<string, string>;
 }): Promise<ShopStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-shop-'));
   const port = await freePort();
   const authUrl = `http://127.0.0.1:${port}`;
-  const serverEnv = {
+  const authEnv = {
     PORT: String(port),
     HOST: '127.0.0.1',
     TESSERA_REDIS_URL: options.redisUrl,
@@ -50,7 +50,7 @@ export async function startShopStack(options: {
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    started.push(await spawnNode(['packages/server/bin/tessera.cjs', 'serve'], serverEnv, /listening on/));
+    started.push(await spawnNode(['packages/server/bin/tessera.cjs', 'serve'], authEnv, /listening on/));
     const services = {} as ShopStack['services'];
     for (const name of ['orders', 'profile'] as const) {
       const servicePort = await freePort();
@@ -80,7 +80,7 @@ export async function startShopStack(options: {
     }
     return {
       authUrl,
-      serverEnv,
+      authEnv,
       services,
       async login(username) {
         const response = await fetch(`${authUrl}/v1/login`, {

@@ -73,6 +73,15 @@ export class InvalidTokenError extends TesseraError {
   readonly code = 'invalid_token';
   readonly status = 401;
   readonly title = 'Invalid token';
+  /**
+   * `true` when the request carried no credential at all: RFC 6750 §3.1 says the
+   * `WWW-Authenticate` challenge then has no `error` code (see `wwwAuthenticateFor` in problem-response.ts).
+   */
+  readonly credentialMissing: boolean;
+  constructor(message: string, options?: { cause?: unknown; credentialMissing?: boolean }) {
+    super(message, options);
+    this.credentialMissing = options?.credentialMissing === true;
+  }
 }
 export class TokenExpiredError extends TesseraError {
   readonly code = 'token_expired';

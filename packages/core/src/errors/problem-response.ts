@@ -1,5 +1,6 @@
 import {
   type ErrorCode,
+  InvalidTokenError,
   type ProblemDetails,
   RateLimitedError,
   StoreUnavailableError,
@@ -19,6 +20,19 @@ export const TOKEN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'refresh_token_reused',
 ]);
 
+/**
+ * The `WWW-Authenticate` challenge of a 401 (RFC 6750 §3): `Bearer error="invalid_token"` for a
+ * refused credential (the {@link TOKEN_CODES}), `Bearer` alone when no credential was sent
+ * (`unauthorized`, or an `invalid_token` raised for a missing credential); `undefined` otherwise.
+ * One answer for the auth service and every guard.
+ */
+export function wwwAuthenticateFor(error: TesseraError): string | undefined {
+  if (error.code === 'unauthorized') return 'Bearer';
+  if (!TOKEN_CODES.has(error.code)) return undefined;
+  if (error instanceof InvalidTokenError && error.credentialMissing) return 'Bearer';
+  return 'Bearer error="invalid_token"';
+}
+
 /** An HTTP answer for an error, framework-neutral: status, headers, RFC 9457 body. */
 export interface ErrorResponse {
   status: number;
@@ -29,8 +43,8 @@ export interface ErrorResponse {
 
 /**
  * The one place a {@link TesseraError} becomes an HTTP answer (auth service and guard):
- * `application/problem+json`; a token failure's `WWW-Authenticate: Bearer error="invalid_token"`,
- * a missing credential's `WWW-Authenticate: Bearer` (`unauthorized`); `Retry-After` (whole
+ * `application/problem+json`; the `WWW-Authenticate` challenge of {@link wwwAuthenticateFor};
+ * `Retry-After` (whole
  * seconds, at least 1) for `rate_limited` and `store_unavailable`.
  *
  * @example
@@ -43,8 +57,8 @@ export interface ErrorResponse {
  */
 export function toErrorResponse(error: TesseraError): ErrorResponse {
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
-  if (TOKEN_CODES.has(error.code)) headers['www-authenticate'] = 'Bearer error="invalid_token"';
-  else if (error.code === 'unauthorized') headers['www-authenticate'] = 'Bearer';
+  const challenge = wwwAuthenticateFor(error);
+  if (challenge !== undefined) headers['www-authenticate'] = challenge;
   if (error instanceof RateLimitedError || error instanceof StoreUnavailableError) {
     const seconds = error.retryAfterSeconds;
     headers['retry-after'] = String(Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 1);

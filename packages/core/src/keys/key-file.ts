@@ -22,6 +22,8 @@ export interface KeyTimes {
   activatesAt: number;
   /** From then on it no longer signs; it stays public until `retiredAt` + max token lifetime + tolerance. */
   retiredAt?: number;
+  /** Revoked (`tessera keys revoke`, compromised): never signs, never published, its tokens refused. */
+  revokedAt?: number;
 }
 
 export type StoredSigningKey = PrivateSigningJwk & { tessera: KeyTimes };
@@ -47,13 +49,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function readTimes(value: unknown, source: string): KeyTimes {
   if (value === undefined) return { createdAt: 0, activatesAt: 0 };
-  const bad = () => new TypeError(`${source}: "tessera" must hold numeric createdAt/activatesAt/retiredAt`);
+  const bad = () =>
+    new TypeError(`${source}: "tessera" must hold numeric createdAt/activatesAt/retiredAt/revokedAt`);
   if (!isRecord(value)) throw bad();
-  const { createdAt = 0, activatesAt = 0, retiredAt } = value;
+  const { createdAt = 0, activatesAt = 0, retiredAt, revokedAt } = value;
   if (!Number.isFinite(createdAt) || !Number.isFinite(activatesAt)) throw bad();
   if (retiredAt !== undefined && !Number.isFinite(retiredAt)) throw bad();
+  if (revokedAt !== undefined && !Number.isFinite(revokedAt)) throw bad();
   const times: KeyTimes = { createdAt: createdAt as number, activatesAt: activatesAt as number };
   if (retiredAt !== undefined) times.retiredAt = retiredAt as number;
+  if (revokedAt !== undefined) times.revokedAt = revokedAt as number;
   return times;
 }
 

@@ -266,3 +266,120 @@ describe('shared key sets (keysJson, keysFile)', () => {
     ).rejects.toThrow(/not found/);
   });
 });
+
+describe('revoking a key (tessera keys revoke)', () => {
+  it('the current key leaves the JWKS and verification at once, a new key signs, list shows both', async () => {
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const dataDir = freshDir();
+    const ring = await loadKeyRing({ alg: 'EdDSA', dataDir, maxTokenLifetimeMs: LIFETIME, clock });
+    const other = await loadKeyRing({ alg: 'EdDSA', dataDir, maxTokenLifetimeMs: LIFETIME, clock });
+    const token = await signWith(ring, clock.now());
+    const { kid } = await ring.signingKey();
+    expect((await verifyWith(other, token, clock.now())).ok).toBe(true);
+    const revoked = await ring.revoke(kid);
+    expect(revoked.kid).toBe(kid);
+    expect(revoked.replacedBy).toEqual(expect.any(String));
+    expect((await ring.signingKey()).kid).toBe(revoked.replacedBy);
+    expect((await ring.jwks()).keys.map((k) => k.kid)).toEqual([revoked.replacedBy]);
+    expect(await verifyWith(ring, token, clock.now())).toEqual({ ok: false, reason: 'invalid' });
+    // Another instance on the same file: at its next key-file check.
+    clock.advance(KEY_FILE_CHECK_INTERVAL_MS);
+    expect(await verifyWith(other, token, clock.now())).toEqual({ ok: false, reason: 'invalid' });
+    expect((await other.signingKey()).kid).toBe(revoked.replacedBy);
+    expect((await ring.list()).map((k) => [k.kid, k.state])).toEqual([
+      [revoked.replacedBy, 'current'],
+      [kid, 'revoked'],
+    ]);
+    // A later rotation keeps it revoked.
+    await ring.rotate();
+    expect((await ring.list()).find((k) => k.kid === kid)?.state).toBe('revoked');
+    expect((await ring.jwks()).keys.map((k) => k.kid)).not.toContain(kid);
+    await expect(ring.revoke('no-such-kid')).rejects.toThrow(/no key with kid/);
+    ring.close();
+    other.close();
+  });
+
+  it('revoking a retiring key makes no new key', async () => {
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const ring = await loadKeyRing({
+      alg: 'EdDSA',
+      dataDir: freshDir(),
+      maxTokenLifetimeMs: LIFETIME,
+      clock,
+    });
+    const { kid: old } = await ring.signingKey();
+    clock.advance(1000);
+    const { kid: fresh } = await ring.rotate();
+    expect((await ring.revoke(old)).replacedBy).toBeUndefined();
+    expect((await ring.signingKey()).kid).toBe(fresh);
+    ring.close();
+  });
+});
+
+describe('token lifetime bound (contract §3 "Token lifetime")', () => {
+  it('refuses exp − iat above maxLifetimeMs plus the tolerance, whatever key signed it', async () => {
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const ring = await loadKeyRing({
+      alg: 'EdDSA',
+      dataDir: freshDir(),
+      maxTokenLifetimeMs: LIFETIME,
+      clock,
+    });
+    const now = Math.floor(clock.now() / 1000);
+    const sign = (lifetime: number) =>
+      ring.signingKey().then((key) =>
+        signAccessToken(key, {
+          iss: 'https://auth.test',
+          sub: 'u1',
+          aud: 'tessera',
+          iat: now,
+          exp: now + lifetime,
+          jti: 'j1',
+          sid: 'u1.s',
+          roles: [],
+        }),
+      );
+    const options = { issuer: 'https://auth.test', audience: 'tessera', algorithms: ['EdDSA' as const] };
+    const verify = async (token: string, maxLifetimeMs?: number) =>
+      verifyAccessToken(token, ring.verificationKeys(), {
+        ...options,
+        now: clock.now(),
+        ...(maxLifetimeMs === undefined ? {} : { maxLifetimeMs }),
+      });
+    const longLived = await sign(100 * 365 * 86_400);
+    expect((await verify(longLived)).ok).toBe(true);
+    expect(await verify(longLived, 600_000)).toEqual({ ok: false, reason: 'invalid' });
+    expect((await verify(await sign(600 + CLOCK_TOLERANCE_SECONDS), 600_000)).ok).toBe(true);
+    expect((await verify(await sign(601 + CLOCK_TOLERANCE_SECONDS), 600_000)).ok).toBe(false);
+    const ok = await verify(await sign(600), 600_000);
+    expect(ok.ok && ok.kid).toBe((await ring.signingKey()).kid);
+    await expect(verify(longLived, 0)).rejects.toThrow(TypeError);
+    ring.close();
+  });
+});
+
+describe('algorithms of the keys actually in the set', () => {
+  it('a token whose alg is not its key’s (nor any key’s in the set) is refused', async () => {
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const ring = await loadKeyRing({
+      alg: 'EdDSA',
+      dataDir: freshDir(),
+      maxTokenLifetimeMs: LIFETIME,
+      clock,
+    });
+    const { kid } = await ring.signingKey();
+    const foreign = await generateSigningKey('ES256');
+    const handle = await loadKeyRing({
+      alg: 'ES256',
+      keysJson: JSON.stringify({ keys: [{ ...foreign, kid, tessera: { createdAt: 0, activatesAt: 0 } }] }),
+      maxTokenLifetimeMs: LIFETIME,
+      clock,
+    });
+    // Signed by an ES256 key that claims the EdDSA key's kid: the set holds no ES256 key.
+    const token = await signWith(handle, clock.now());
+    expect(await verifyWith(ring, token, clock.now())).toEqual({ ok: false, reason: 'invalid' });
+    expect((await verifyWith(ring, await signWith(ring, clock.now()), clock.now())).ok).toBe(true);
+    ring.close();
+    handle.close();
+  });
+});

@@ -53,7 +53,24 @@ export interface KeyRing {
   verificationKeys(): JWTVerifyGetKey;
   /** New key published at once, signing after `activateInMs` (default 0); the old one is retired. */
   rotate(options?: { activateInMs?: number }): Promise<{ kid: string }>;
+  /** One line per key of the set, newest first (`tessera keys list`). */
+  list(): Promise<KeyInfo[]>;
+  /**
+   * Emergency removal of a compromised key (`tessera keys revoke`): it leaves the JWKS and
+   * verification at once (other instances: within a second, on their next key-file check);
+   * if it was the signing key, a new key is made and becomes current. `replacedBy` = that key.
+   * @throws Error when no key of the set has this `kid`, or the set is read-only (TESSERA_KEYS).
+   */
+  revoke(kid: string): Promise<{ kid: string; alg: SigningAlg; replacedBy: string | undefined }>;
   close(): void;
+}
+
+/** A key as `tessera keys list` shows it. `pending`: published, not yet signing (delayed activation). */
+export interface KeyInfo {
+  kid: string;
+  alg: SigningAlg;
+  state: 'current' | 'retiring' | 'revoked' | 'pending';
+  createdAt: number;
 }
 
 /** A key file is checked for changes at most this often (ms, by the ring's clock). */
@@ -69,7 +86,12 @@ function byNewest(a: LoadedKey, b: LoadedKey): number {
 function selectSigningKey(keys: LoadedKey[], alg: SigningAlg, now: number): LoadedKey | null {
   const usable = keys.filter(({ stored }) => {
     const { activatesAt, retiredAt } = stored.tessera;
-    return stored.alg === alg && activatesAt <= now && (retiredAt === undefined || retiredAt > now);
+    return (
+      stored.alg === alg &&
+      stored.tessera.revokedAt === undefined &&
+      activatesAt <= now &&
+      (retiredAt === undefined || retiredAt > now)
+    );
   });
   return usable.sort(byNewest)[0] ?? null;
 }
@@ -110,7 +132,12 @@ class TesseraKeyRing implements KeyRing {
       selectSigningKey(this.keys, this.options.alg, now) ??
       // Every key of the algorithm retired without a successor (edited by hand): keep the newest signing.
       this.keys
-        .filter((key) => key.stored.alg === this.options.alg && key.stored.tessera.activatesAt <= now)
+        .filter(
+          (key) =>
+            key.stored.alg === this.options.alg &&
+            key.stored.tessera.activatesAt <= now &&
+            key.stored.tessera.revokedAt === undefined,
+        )
         .sort(byNewest)[0];
     if (current === undefined) throw new Error(`no active ${this.options.alg} signing key`);
     return current.handle;
@@ -125,6 +152,9 @@ class TesseraKeyRing implements KeyRing {
     return async (header, token) => {
       if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey();
       await this.checkKeyFile();
+      // Only the algorithms of keys actually in the set, and only the kid's own algorithm.
+      const key = this.publishedKeys().find((k) => k.stored.kid === header.kid);
+      if (key === undefined || key.stored.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
       return this.localJwkSet()(header, token);
     };
   }
@@ -141,6 +171,76 @@ class TesseraKeyRing implements KeyRing {
       );
     }
     return this.rotateLocked(source.path, activateInMs, false);
+  }
+
+  async list(): Promise<KeyInfo[]> {
+    await this.checkKeyFile();
+    const now = this.options.clock.now();
+    const current = selectSigningKey(this.keys, this.options.alg, now)?.stored.kid;
+    return [...this.keys].sort(byNewest).map(({ stored }) => {
+      const { createdAt, activatesAt, revokedAt } = stored.tessera;
+      let state: KeyInfo['state'] = 'retiring';
+      if (revokedAt !== undefined) state = 'revoked';
+      else if (stored.kid === current) state = 'current';
+      else if (activatesAt > now) state = 'pending';
+      return { kid: stored.kid, alg: stored.alg, state, createdAt };
+    });
+  }
+
+  revoke(kid: string): Promise<{ kid: string; alg: SigningAlg; replacedBy: string | undefined }> {
+    const source = this.source;
+    if (source.kind !== 'file') {
+      return Promise.reject(
+        new Error('a key set given as JSON (TESSERA_KEYS) is read-only: remove the key at its source'),
+      );
+    }
+    const run = this.rotating.then(() =>
+      withKeyFileLock(source.path, () => this.revokeInFile(source.path, kid)),
+    );
+    this.rotating = run.catch(() => undefined);
+    return run;
+  }
+
+  private async revokeInFile(
+    path: string,
+    kid: string,
+  ): Promise<{ kid: string; alg: SigningAlg; replacedBy: string | undefined }> {
+    const current = await readKeyFile(path);
+    const keys = current === null ? [] : await parseKeySet(current.text, path);
+    const target = keys.find((key) => key.stored.kid === kid);
+    if (target === undefined) throw new Error(`no key with kid ${kid} in the key set`);
+    const now = this.options.clock.now();
+    const wasCurrent = selectSigningKey(keys, this.options.alg, now)?.stored.kid === kid;
+    const kept: StoredSigningKey[] = keys.map(({ stored }) =>
+      stored.kid === kid
+        ? {
+            ...stored,
+            tessera: {
+              ...stored.tessera,
+              retiredAt: Math.min(stored.tessera.retiredAt ?? now, now),
+              revokedAt: stored.tessera.revokedAt ?? now,
+            },
+          }
+        : stored,
+    );
+    let replacedBy: string | undefined;
+    if (
+      wasCurrent ||
+      selectSigningKey(
+        keys.filter((k) => k.stored.kid !== kid),
+        this.options.alg,
+        now,
+      ) === null
+    ) {
+      const fresh = await generateSigningKey(this.options.alg);
+      kept.push({ ...fresh, tessera: { createdAt: now, activatesAt: now } });
+      replacedBy = fresh.kid;
+    }
+    const file: KeyFile = { keys: kept };
+    await writeKeyFile(path, file);
+    this.keys = await parseKeySet(JSON.stringify(file), path);
+    this.stamp = await statKeyFile(path);
+    return { kid, alg: target.stored.alg, replacedBy };
   }
 
   /** With the data dir: a current key of the configured algorithm, made now unless another instance just did. */
@@ -192,6 +292,8 @@ class TesseraKeyRing implements KeyRing {
   }
 
   private isExpired(stored: StoredSigningKey, now: number): boolean {
+    // A revoked key (retired when revoked) is never published; it stays in the file, listed as
+    // revoked, as long as a retired key would.
     const { retiredAt } = stored.tessera;
     return (
       retiredAt !== undefined &&
@@ -201,7 +303,9 @@ class TesseraKeyRing implements KeyRing {
 
   private publishedKeys(): LoadedKey[] {
     const now = this.options.clock.now();
-    return this.keys.filter((key) => !this.isExpired(key.stored, now)).sort(byNewest);
+    return this.keys
+      .filter((key) => key.stored.tessera.revokedAt === undefined && !this.isExpired(key.stored, now))
+      .sort(byNewest);
   }
 
   private localJwkSet(): LocalJWKSet {

@@ -10,6 +10,7 @@ import {
   TokenExpiredError,
 } from '../errors/errors.ts';
 import { systemClock } from '../lib/clock.ts';
+import { SESSION_CEILING } from '../stores/store-input.ts';
 import { type AccessTokenClaims, signAccessToken, verifyAccessToken } from '../tokens/access-token.ts';
 import {
   formatOpaqueToken,
@@ -49,7 +50,9 @@ function resolveOptions(options: SessionServiceOptions) {
     throw new TypeError('refreshGraceMs must be between 0 and 60000');
   }
   const maxSessions = options.maxSessions ?? 0;
-  if (!Number.isSafeInteger(maxSessions) || maxSessions < 0) throw new TypeError('maxSessions must be >= 0');
+  if (!Number.isSafeInteger(maxSessions) || maxSessions < 0 || maxSessions > SESSION_CEILING) {
+    throw new TypeError(`maxSessions must be between 0 and ${SESSION_CEILING}`);
+  }
   if (!options.issuer || !options.audience) throw new TypeError('issuer and audience are required');
   return {
     tokenMode: options.tokenMode ?? 'jwt',
@@ -78,7 +81,12 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   const clock = options.clock ?? systemClock;
   const isJwt = settings.tokenMode === 'jwt';
   const touchIntervalMs = Math.floor(settings.idleTimeoutMs / 20);
-  const verifyOptions = { issuer, audience, algorithms: [...ALGORITHMS] };
+  const verifyOptions = {
+    issuer,
+    audience,
+    algorithms: [...ALGORITHMS],
+    maxLifetimeMs: settings.accessTtlMs,
+  };
 
   /** Access-token expiry in whole seconds, aligned with the JWT's `exp`. */
   function accessExpiry(now: number): { iat: number; exp: number } {

@@ -29,4 +29,6 @@ export type TokenMode = 'jwt' | 'opaque';
  */
 export type RevocationEntry =
   | { kind: 'session'; id: string; sessionId: string; userId: string; until: number }
-  | { kind: 'user'; id: string; userId: string; sessionIds: string[]; before: number; until: number };
+  | { kind: 'user'; id: string; userId: string; sessionIds: string[]; before: number; until: number }
+  /** A revoked signing key (`tessera keys revoke`): refuse every token it signed until `until`. */
+  | { kind: 'key'; id: string; kid: string; until: number };

@@ -409,10 +409,15 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       expect((await store.readRevocations(all[2]?.id as string, clock.now())).map((e) => e.id)).toEqual([
         `${clock.now()}-0`,
       ]);
-      clock.advance(RETENTION);
-      expect(await store.readRevocations('0', clock.now())).toHaveLength(1);
-      clock.advance(1);
-      expect(await store.readRevocations('0', clock.now())).toEqual([]);
+      // Entries stay readable at least until their own `until`; long after it (and past the
+      // retention) the next append drops them.
+      const until = Math.max(...(await store.readRevocations('0', clock.now())).map((e) => e.until));
+      clock.advance(until - clock.now() - 1);
+      expect(await store.readRevocations('0', clock.now())).toHaveLength(4);
+      clock.advance(RETENTION + 12 * 60_000);
+      const last = await login();
+      await store.revokeSession(last.session.id, clock.now());
+      expect((await store.readRevocations('0', clock.now())).map((e) => e.id)).toEqual([`${clock.now()}-0`]);
       await expect(store.readRevocations('nope', clock.now())).rejects.toThrow(TypeError);
     });
 
@@ -455,7 +460,7 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       return session.id;
     }
     const sessionIds = (entries: Entry[]) =>
-      entries.map((e) => (e.kind === 'session' ? e.sessionId : e.userId));
+      entries.map((e) => (e.kind === 'session' ? e.sessionId : e.kind === 'user' ? e.userId : e.kid));
 
     it('reads every retained entry before start() resolves, then each new one, in order', async () => {
       const first = await revokeOne();
@@ -520,16 +525,35 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
   describe('rate limit', () => {
     it('counts hits in a sliding window shared by key', async () => {
       const hit = () => store.hitRateLimit('login:alice', 1000, 3, clock.now());
-      expect(await hit()).toEqual({ allowed: true, count: 1, retryAfterMs: 0 });
+      const allowed = (count: number) => ({
+        allowed: true,
+        count,
+        retryAfterMs: 0,
+        hitId: expect.any(String),
+      });
+      expect(await hit()).toEqual(allowed(1));
       clock.advance(400);
-      expect(await hit()).toEqual({ allowed: true, count: 2, retryAfterMs: 0 });
-      expect(await hit()).toEqual({ allowed: true, count: 3, retryAfterMs: 0 });
+      expect(await hit()).toEqual(allowed(2));
+      expect(await hit()).toEqual(allowed(3));
       expect(await hit()).toEqual({ allowed: false, count: 4, retryAfterMs: 600 });
       expect((await store.hitRateLimit('login:bob', 1000, 3, clock.now())).allowed).toBe(true);
       clock.advance(600);
-      expect(await hit()).toEqual({ allowed: true, count: 3, retryAfterMs: 0 });
+      expect(await hit()).toEqual(allowed(3));
       expect((await store.hitRateLimit('x'.repeat(1_000_000), 1000, 1, clock.now())).allowed).toBe(true);
       await expect(store.hitRateLimit('k', 0, 1, clock.now())).rejects.toThrow(TypeError);
+    });
+
+    it('takes back one hit by its id', async () => {
+      const first = await store.hitRateLimit('login:carol', 1000, 2, clock.now());
+      const second = await store.hitRateLimit('login:carol', 1000, 2, clock.now());
+      expect((await store.hitRateLimit('login:carol', 1000, 2, clock.now())).allowed).toBe(false);
+      await store.cancelRateLimitHit('login:carol', second.hitId as string);
+      await store.cancelRateLimitHit('login:carol', 'no-such-hit');
+      expect(await store.hitRateLimit('login:carol', 1000, 2, clock.now())).toMatchObject({
+        allowed: true,
+        count: 2,
+      });
+      expect(first.hitId).not.toBe(second.hitId);
     });
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import { isValidUserId } from '../tokens/opaque-token.ts';
@@ -7,10 +8,12 @@ import { createRevocationLog } from './revocations/memory-log.ts';
 import type { RotateRefreshResult, SessionStore, StoredSession } from './session-store.ts';
 import {
   assertCreateCommand,
+  assertKeyRevocation,
   assertRateLimit,
   assertTime,
   checkRotateInput,
   copySession,
+  SESSION_CEILING,
   userIdOfSession,
 } from './store-input.ts';
 
@@ -61,7 +64,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   assertTime(retention, 'revocationRetentionMs');
   const sessions = new Map<string, Entry>();
   const indexes = new Map<string, { members: Map<string, number>; deadline: number }>();
-  const rates = new Map<string, { hits: number[]; deadline: number }>();
+  const rates = new Map<string, { hits: Array<{ at: number; id: string }>; deadline: number }>();
   const log = createRevocationLog(retention, options.maxRevocations ?? 100_000);
 
   function sweep() {
@@ -154,9 +157,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           before: now,
           until: Math.max(now, ...live.map((s) => s.accessExpiresAt)),
         });
-      } else if (command.concurrency === 'allow' && command.maxSessions > 0) {
+      } else if (command.concurrency === 'allow') {
+        const cap =
+          command.maxSessions > 0 ? Math.min(command.maxSessions, SESSION_CEILING) : SESSION_CEILING;
         live.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
-        victims = live.slice(0, Math.max(live.length + 1 - command.maxSessions, 0));
+        victims = live.slice(0, Math.max(live.length + 1 - cap, 0));
         for (const v of victims) entries.push(sessionEntry(v, now));
       }
       revoke(
@@ -279,13 +284,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       assertRateLimit(key, windowMs, limit, now);
       const real = ttlClock.now();
       const current = rates.get(key);
-      const hits = current && current.deadline > real ? current.hits.filter((t) => t > now - windowMs) : [];
+      const hits =
+        current && current.deadline > real ? current.hits.filter((h) => h.at > now - windowMs) : [];
       const count = hits.length + 1;
       const allowed = hits.length < limit;
-      if (allowed) hits.push(now);
+      const hitId = randomUUID();
+      if (allowed) hits.push({ at: now, id: hitId });
       rates.set(key, { hits, deadline: real + windowMs });
-      const oldest = hits[0] ?? now;
-      return { allowed, count, retryAfterMs: allowed ? 0 : Math.max(oldest + windowMs - now, 1) };
+      const oldest = hits[0]?.at ?? now;
+      if (allowed) return { allowed, count, retryAfterMs: 0, hitId };
+      return { allowed, count, retryAfterMs: Math.max(oldest + windowMs - now, 1) };
+    },
+
+    async cancelRateLimitHit(key, hitId) {
+      if (typeof key !== 'string' || typeof hitId !== 'string')
+        throw new TypeError('key and hitId must be strings');
+      const current = rates.get(key);
+      if (current) current.hits = current.hits.filter((h) => h.id !== hitId);
+    },
+
+    async announceKeyRevocation(kid, until, now) {
+      assertKeyRevocation(kid, until, now);
+      return log.append({ kind: 'key', kid, until }, now);
     },
 
     async readRevocations(afterId, now) {

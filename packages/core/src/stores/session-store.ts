@@ -37,10 +37,20 @@ export interface SessionStore {
    * revoked: the sessions the entry covers, and how many of them were live.
    */
   revokeUserSessions(userId: string, now: number): Promise<RevokedSessions>;
+  /**
+   * Announces a revoked signing key on the revocation feed (`k=k` entry): every guard refuses
+   * the tokens it signed, cached or not, until `until` (ms) — the longest such a token can live.
+   */
+  announceKeyRevocation(kid: string, until: number, now: number): Promise<string>;
   /** The user's live sessions, oldest first; prunes expired index entries. */
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Sliding-window counter for rate limits, shared by every instance using the store. */
   hitRateLimit(key: string, windowMs: number, limit: number, now: number): Promise<RateLimitResult>;
+  /**
+   * Takes back one allowed hit (its `hitId`), e.g. a login attempt that turned out to be correct,
+   * so a window can count only failures while still reserving a slot atomically before the work.
+   */
+  cancelRateLimitHit(key: string, hitId: string): Promise<void>;
   /** Revocations newer than `afterId` (exclusive; `'0'` for all retained). */
   readRevocations(afterId: string, now: number): Promise<RevocationEntry[]>;
   /**
@@ -128,4 +138,6 @@ export interface RateLimitResult {
   count: number;
   /** When refused: ms until the oldest hit leaves the window. */
   retryAfterMs: number;
+  /** When allowed: names the recorded hit, for `cancelRateLimitHit`. */
+  hitId?: string;
 }

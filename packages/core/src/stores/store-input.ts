@@ -82,6 +82,23 @@ export function assertRateLimit(key: string, windowMs: number, limit: number, no
   assertTime(now, 'now');
 }
 
+/**
+ * Hard ceiling on one user's live sessions, whatever `maxSessions` says (0 = "no configured
+ * limit" still means at most this many): a login beyond it evicts the oldest session, so no
+ * account can grow its index without bound and every script's work per user stays bounded.
+ * The Lua scripts carry the same number (`SESSION_CEILING` in common.lua).
+ */
+export const SESSION_CEILING = 1000;
+
+/** A key id as signing keys carry them (RFC 7638 thumbprints, or what a key file gives). */
+export function assertKeyRevocation(kid: string, until: number, now: number): void {
+  if (typeof kid !== 'string' || !/^[A-Za-z0-9._~-]{1,128}$/.test(kid)) {
+    throw new TypeError('kid must be 1-128 characters of A-Z a-z 0-9 . _ ~ -');
+  }
+  assertTime(until, 'until');
+  assertTime(now, 'now');
+}
+
 /** Copies a session record (never hand out the store's own objects). */
 export function copySession(session: SessionRecord): SessionRecord {
   return {

@@ -85,7 +85,7 @@ describe.each(ALGS)('access tokens with %s', (alg) => {
     const kid = (await rings[alg].signingKey()).kid;
     expect(decodeProtectedHeader(token)).toEqual({ alg, kid, typ: 'at+jwt' });
     expect(decodeJwt(token)).toEqual(claims);
-    expect(await verify(token)).toEqual({ ok: true, claims });
+    expect(await verify(token)).toEqual({ ok: true, claims, kid });
   });
 
   it('verifies with a plain jose local JWKS built from the published JWKS alone', async () => {

@@ -33,8 +33,8 @@ export interface AccessTokenClaims {
 }
 
 export type AccessTokenVerification =
-  | { ok: true; claims: AccessTokenClaims }
-  | { ok: false; reason: 'expired' | 'invalid' };
+  /** `kid`: the key that signed it (a guard drops cached tokens of a revoked key by it). */
+  { ok: true; claims: AccessTokenClaims; kid: string } | { ok: false; reason: 'expired' | 'invalid' };
 
 export interface VerifyAccessTokenOptions {
   issuer: string;
@@ -43,6 +43,13 @@ export interface VerifyAccessTokenOptions {
   algorithms: SigningAlg[];
   /** Current time in ms; for tests. Default: the system clock. */
   now?: number;
+  /**
+   * The configured access-token lifetime (ms, `TESSERA_ACCESS_TTL`): a token whose
+   * `exp − iat` exceeds it plus {@link CLOCK_TOLERANCE_SECONDS} is refused, whatever key
+   * signed it (contract §3 "Token lifetime"), so a token forged with a stolen key cannot
+   * live longer than a genuine one. Unset: no bound (only for tools that inspect tokens).
+   */
+  maxLifetimeMs?: number;
 }
 
 const INVALID: AccessTokenVerification = { ok: false, reason: 'invalid' };
@@ -112,11 +119,17 @@ function readClaims(payload: JWTPayload, audience: string): AccessTokenClaims | 
   return { iss, sub, aud: audience, iat, exp, jti, sid, roles: [...roles] };
 }
 
+/** `exp − iat` above the configured lifetime (rounded up to whole seconds) plus the tolerance. */
+function tooLongLived(claims: AccessTokenClaims, maxLifetimeMs: number): boolean {
+  return claims.exp - claims.iat > Math.ceil(maxLifetimeMs / 1000) + CLOCK_TOLERANCE_SECONDS;
+}
+
 /**
  * Verifies an access token: signature by a key from `keys` (its `kid`), an algorithm from
  * `algorithms` (never `none` or HMAC), `typ: at+jwt`, `iss`, `aud`, `exp`/`nbf`/`iat` with
  * {@link CLOCK_TOLERANCE_SECONDS}, and the presence and types of `sub`, `sid`, `jti`, `roles`,
- * `exp`, `iat`. `jku`, `x5u` and embedded `jwk` headers are ignored: keys only come from `keys`.
+ * `exp`, `iat`, and with `maxLifetimeMs` that `exp − iat` is no longer than a genuine token's.
+ * `jku`, `x5u` and embedded `jwk` headers are ignored: keys only come from `keys`.
  *
  * Never throws for any token input (wrong type, too long, malformed): the answer is
  * `{ ok: false, reason: 'invalid' }`, or `'expired'` for an authentic token past `exp`.
@@ -136,14 +149,17 @@ export async function verifyAccessToken(
   keys: JWTVerifyGetKey,
   options: VerifyAccessTokenOptions,
 ): Promise<AccessTokenVerification> {
-  const { issuer, audience, algorithms, now } = options;
+  const { issuer, audience, algorithms, now, maxLifetimeMs } = options;
   if (algorithms.length === 0 || !algorithms.every(isSigningAlg)) {
     throw new TypeError('algorithms must be a non-empty list of EdDSA, ES256, RS256');
+  }
+  if (maxLifetimeMs !== undefined && !(Number.isFinite(maxLifetimeMs) && maxLifetimeMs > 0)) {
+    throw new TypeError('maxLifetimeMs must be a positive number of milliseconds');
   }
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return INVALID;
   const currentMs = now ?? Date.now();
   try {
-    const { payload } = await jwtVerify(token, keys, {
+    const { payload, protectedHeader } = await jwtVerify(token, keys, {
       issuer,
       audience,
       algorithms: [...algorithms],
@@ -155,7 +171,9 @@ export async function verifyAccessToken(
     const claims = readClaims(payload, audience);
     if (claims === null) return INVALID;
     if (claims.iat > Math.floor(currentMs / 1000) + CLOCK_TOLERANCE_SECONDS) return INVALID;
-    return { ok: true, claims };
+    if (maxLifetimeMs !== undefined && tooLongLived(claims, maxLifetimeMs)) return INVALID;
+    if (typeof protectedHeader.kid !== 'string') return INVALID;
+    return { ok: true, claims, kid: protectedHeader.kid };
   } catch (error) {
     return error instanceof errors.JWTExpired ? EXPIRED : INVALID;
   }

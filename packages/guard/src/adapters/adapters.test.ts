@@ -123,7 +123,9 @@ describe.each(['express', 'fastify', 'hono', 'node'])('%s adapter', (name) => {
     ]) {
       const response = await get('/whoami', headers);
       expect(response.status).toBe(401);
-      expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      // RFC 6750 §3.1: no error code when the request carried no (bearer) credential at all.
+      const none = !('authorization' in headers && headers.authorization.startsWith('Bearer '));
+      expect(response.headers.get('www-authenticate')).toBe(none ? 'Bearer' : 'Bearer error="invalid_token"');
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(await response.json()).toMatchObject({ status: 401, code: 'invalid_token' });
     }

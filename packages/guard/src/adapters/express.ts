@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Guard } from '../guard.ts';
 import { toProblemResponse } from '../lib/problem-response.ts';
 import { checkRole, checkRoleList } from '../roles.ts';
-import type { AuthResult, GuardError, Principal } from '../types.ts';
+import type { GuardError, Principal, RequestResult } from '../types.ts';
 
 declare global {
   namespace Express {
@@ -30,7 +30,7 @@ function sendProblem(res: Response, error: GuardError): void {
  * ```
  */
 export function authenticate(guard: Guard): RequestHandler {
-  const finish = (result: AuthResult, req: Request, res: Response, next: NextFunction): void => {
+  const finish = (result: RequestResult, req: Request, res: Response, next: NextFunction): void => {
     if (!result.ok) {
       sendProblem(res, result.error);
       return;
@@ -40,7 +40,7 @@ export function authenticate(guard: Guard): RequestHandler {
   };
   return (req: Request, res: Response, next: NextFunction): Promise<void> | undefined => {
     // A cached token or lookup is decided in this tick: no promise for Express to chain on.
-    const result = guard.authenticateRequest(req.headers);
+    const result = guard.authenticateRequest(req.headers, req.method);
     if (!(result instanceof Promise)) {
       finish(result, req, res, next);
       return undefined;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Guard } from '../guard.ts';
 import { toProblemResponse } from '../lib/problem-response.ts';
 import { checkRole, checkRoleList } from '../roles.ts';
-import type { AuthResult, GuardError, Principal } from '../types.ts';
+import type { GuardError, Principal, RequestResult } from '../types.ts';
 
 /** Writes a refusal (problem+json, `WWW-Authenticate` / `Retry-After`) and ends the response. */
 export function sendProblem(res: ServerResponse, error: GuardError): void {
@@ -30,13 +30,13 @@ export function sendProblem(res: ServerResponse, error: GuardError): void {
 export function createAuthenticator(
   guard: Guard,
 ): (req: IncomingMessage, res: ServerResponse) => Principal | undefined | Promise<Principal | undefined> {
-  const answer = (result: AuthResult, res: ServerResponse): Principal | undefined => {
+  const answer = (result: RequestResult, res: ServerResponse): Principal | undefined => {
     if (result.ok) return result.principal;
     sendProblem(res, result.error);
     return undefined;
   };
   return (req, res) => {
-    const result = guard.authenticateRequest(req.headers);
+    const result = guard.authenticateRequest(req.headers, req.method ?? 'GET');
     if (!(result instanceof Promise)) return answer(result, res);
     return result.then((settled) => answer(settled, res));
   };

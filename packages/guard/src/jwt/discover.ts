@@ -4,6 +4,8 @@ import { createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
 export interface AuthMetadata {
   issuer: string;
   jwksUri: string;
+  /** `access_token_ttl` (seconds, a Tessera extension of RFC 8414), as ms; `undefined` if absent. */
+  accessTtlMs: number | undefined;
 }
 
 /**
@@ -21,11 +23,16 @@ export async function fetchAuthMetadata(authUrl: string, timeoutMs = 3000): Prom
   } catch (error) {
     throw new Error(`could not read the auth service metadata at ${url}`, { cause: error });
   }
-  const { issuer, jwks_uri: jwksUri } = (body ?? {}) as { issuer?: unknown; jwks_uri?: unknown };
+  const {
+    issuer,
+    jwks_uri: jwksUri,
+    access_token_ttl: ttl,
+  } = (body ?? {}) as { issuer?: unknown; jwks_uri?: unknown; access_token_ttl?: unknown };
   if (typeof issuer !== 'string' || typeof jwksUri !== 'string') {
     throw new Error(`the auth service metadata at ${url} lacks issuer or jwks_uri`);
   }
-  return { issuer, jwksUri };
+  const accessTtlMs = typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? ttl * 1000 : undefined;
+  return { issuer, jwksUri, accessTtlMs };
 }
 
 /**
@@ -37,13 +44,13 @@ export async function fetchAuthMetadata(authUrl: string, timeoutMs = 3000): Prom
  *
  * @see https://www.rfc-editor.org/rfc/rfc7517#section-5
  */
-export function createJwks(jwksUri: string, cooldownMs: number): JWTVerifyGetKey {
+export function createJwks(jwksUri: string, cooldownMs: number): Jwks {
   const remote = createRemoteJWKSet(new URL(jwksUri), {
     cooldownDuration: cooldownMs,
     cacheMaxAge: 10 * 60_000,
     timeoutDuration: 3000,
   });
-  return async (header, token) => {
+  const resolve: JWTVerifyGetKey = async (header, token) => {
     try {
       return await remote(header, token);
     } catch (error) {
@@ -53,6 +60,17 @@ export function createJwks(jwksUri: string, cooldownMs: number): JWTVerifyGetKey
       return remote(header, token);
     }
   };
+  // A revoked key (feed entry) refetches the JWKS at once, so the key leaves this cache too.
+  return Object.assign(resolve, { reload: () => remote.reload() });
+}
+
+/** The auth service's JWKS as the guard fetches it, with `reload()` (refetch now). */
+export type Jwks = JWTVerifyGetKey & { reload: () => Promise<void> };
+
+/** `keys.reload()` when the key resolver has one (the fetched JWKS; not pinned keys). */
+export function reloadKeys(keys: JWTVerifyGetKey | undefined): Promise<void> {
+  const reload = (keys as Partial<Jwks> | undefined)?.reload;
+  return typeof reload === 'function' ? reload() : Promise.resolve();
 }
 
 function delay(ms: number): Promise<void> {
@@ -68,18 +86,20 @@ export async function discoverVerification(
   authUrl: string,
   known: { issuer: string | undefined; keys: JWTVerifyGetKey | undefined },
   cooldownMs: number,
-): Promise<{ issuer: string; keys: JWTVerifyGetKey }> {
+): Promise<{ issuer: string; keys: JWTVerifyGetKey; accessTtlMs: number | undefined }> {
   try {
     const metadata = await fetchAuthMetadata(authUrl);
     return {
       issuer: known.issuer ?? metadata.issuer,
       keys: known.keys ?? createJwks(metadata.jwksUri, cooldownMs),
+      accessTtlMs: metadata.accessTtlMs,
     };
   } catch (error) {
     if (known.issuer === undefined) throw error;
     return {
       issuer: known.issuer,
       keys: known.keys ?? createJwks(`${authUrl}/.well-known/jwks.json`, cooldownMs),
+      accessTtlMs: undefined,
     };
   }
 }

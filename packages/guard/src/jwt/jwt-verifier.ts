@@ -11,9 +11,10 @@ import type { GuardStats } from '../metrics.ts';
 import type { GuardLogger, SessionLookup } from '../options.ts';
 import type { Decision, Subject, Verifier } from '../types.ts';
 
-/** A verification result as cached: the claims and the (frozen) answer that lets the request through. */
+/** A verification result as cached: the claims, the signing key and the (frozen) answer that lets the request through. */
 export interface VerifiedToken extends Subject {
   claims: AccessTokenClaims;
+  kid: string;
 }
 
 export interface JwtVerifierOptions {
@@ -21,6 +22,8 @@ export interface JwtVerifierOptions {
   issuer: string;
   audience: string;
   algorithms: SigningAlg[];
+  /** The auth service's access TTL (ms): a token with a longer `exp − iat` is refused (contract §3). */
+  maxLifetimeMs: number;
   cacheSize: number;
   /** Where the session is checked when the revocation set cannot vouch; `undefined` = none. */
   lookup: SessionLookup | undefined;
@@ -30,7 +33,7 @@ export interface JwtVerifierOptions {
 }
 
 /** Freezes what is shared across requests, so no handler can change another request's principal. */
-function toVerifiedToken(claims: AccessTokenClaims): VerifiedToken {
+function toVerifiedToken(claims: AccessTokenClaims, kid: string): VerifiedToken {
   const roles = Object.freeze([...claims.roles]);
   const frozenClaims = Object.freeze({ ...claims, roles }) as AccessTokenClaims;
   const principal = Object.freeze({ userId: claims.sub, sessionId: claims.sid, roles, claims: frozenClaims });
@@ -40,6 +43,7 @@ function toVerifiedToken(claims: AccessTokenClaims): VerifiedToken {
     userId: claims.sub,
     issuedSec: claims.iat,
     suspectable: true,
+    kid,
     allowed: Object.freeze({ ok: true as const, principal }),
   };
 }
@@ -47,7 +51,7 @@ function toVerifiedToken(claims: AccessTokenClaims): VerifiedToken {
 /**
  * JWT mode: a cache of verification results keyed by the token's hash (never longer than
  * `exp`, never a revocation decision); a miss costs one `jwtVerify` (JWKS, algorithm
- * allow-list, `iss`, `aud`). When the revocation set cannot vouch, the session is looked up.
+ * allow-list, `iss`, `aud`, `exp − iat` at most the access TTL). When the revocation set cannot vouch, the session is looked up.
  */
 export class JwtVerifier implements Verifier<VerifiedToken> {
   readonly countsCache = true;
@@ -68,6 +72,7 @@ export class JwtVerifier implements Verifier<VerifiedToken> {
       issuer: options.issuer,
       audience: options.audience,
       algorithms: options.algorithms,
+      maxLifetimeMs: options.maxLifetimeMs,
       now,
     });
     if (!result.ok) {
@@ -75,7 +80,7 @@ export class JwtVerifier implements Verifier<VerifiedToken> {
         ? new TokenExpiredError('the access token has expired')
         : new InvalidTokenError('the access token is not valid');
     }
-    const subject = toVerifiedToken(result.claims);
+    const subject = toVerifiedToken(result.claims, result.kid);
     const expiresAt = result.claims.exp * 1000;
     if (expiresAt > now) this.cache.set(key, subject, expiresAt);
     return { subject, fresh: false };

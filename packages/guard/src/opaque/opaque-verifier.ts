@@ -2,9 +2,10 @@ import {
   hashSecret,
   InvalidTokenError,
   parseOpaqueToken,
+  SessionExpiredError,
+  SessionRevokedError,
   StoreUnavailableError,
   safeEqual,
-  TokenExpiredError,
 } from '@tessera/core/internal';
 import { ExpiringLru } from '../lib/lru.ts';
 import type { GuardStats } from '../metrics.ts';
@@ -68,10 +69,13 @@ export class OpaqueVerifier implements Verifier<CachedSession> {
     } catch {
       return new StoreUnavailableError('the session store is unavailable');
     }
-    if (session === null || !safeEqual(hashSecret(parsed.secret), session.secretHash)) {
+    // The same answers as the auth service (docs/errors.md): gone → session_revoked, wrong
+    // secret → invalid_token, past its idle/absolute timeout → session_expired.
+    if (session === null) return new SessionRevokedError('the session has ended');
+    if (!safeEqual(hashSecret(parsed.secret), session.secretHash)) {
       return new InvalidTokenError('the session token is not valid');
     }
-    if (session.expiresAt <= now) return new TokenExpiredError('the session has expired');
+    if (session.expiresAt <= now) return new SessionExpiredError('the session has expired');
     const roles = Object.freeze([...session.roles]);
     const principal = Object.freeze({ userId: session.userId, sessionId: session.id, roles, claims: null });
     const subject: CachedSession = {

@@ -52,4 +52,16 @@ describe('RevocationSet', () => {
     });
     expect(set.isRevoked('u4.x', 'u4', T / 1000 + 8, T + 100_000)).toBe(true);
   });
+
+  it('a key entry refuses its kid until until + tolerance, reloads the keys once, and is pruned', () => {
+    const reloaded: string[] = [];
+    const set = new RevocationSet(10_000, (kid) => reloaded.push(kid));
+    set.apply({ kind: 'key', id: '9-0', kid: 'k1', until: T + 60_000 });
+    expect(reloaded).toEqual(['k1']);
+    expect(set.isKeyRevoked('k1', T)).toBe(true);
+    expect(set.isKeyRevoked('k2', T)).toBe(false);
+    expect(set.isKeyRevoked('k1', T + 70_000)).toBe(false);
+    set.prune(T + 70_000);
+    expect(set.isKeyRevoked('k1', T)).toBe(false);
+  });
 });

@@ -5,7 +5,7 @@ import type { FeedStatus, Subject } from '../types.ts';
 const TOLERANCE_MS = 10_000;
 
 /** What the revocation check says about a verified credential. */
-export type RevocationVerdict = 'revoked' | 'clear' | 'unknown';
+export type RevocationVerdict = 'revoked' | 'key_revoked' | 'clear' | 'unknown';
 
 export interface RevocationsOptions {
   clock: Clock;
@@ -16,6 +16,8 @@ export interface RevocationsOptions {
   connectTimeoutMs: number;
   /** The feed may have lost entries: drop anything derived from it. */
   onLoss: () => void;
+  /** A signing key was revoked (`k` entry): reload the JWKS so the key leaves that cache too. */
+  onKeyRevoked?: (kid: string) => void;
 }
 
 /**
@@ -24,11 +26,13 @@ export interface RevocationsOptions {
  * (`TESSERA_REVOCATION_CHECK=request`) every verdict is `unknown`: the store decides.
  */
 export class Revocations {
-  private readonly set = new RevocationSet(TOLERANCE_MS);
+  private readonly set: RevocationSet;
   private follower: RevocationFollower | undefined;
   private lastPruneAt = 0;
 
-  constructor(private readonly options: RevocationsOptions) {}
+  constructor(private readonly options: RevocationsOptions) {
+    this.set = new RevocationSet(TOLERANCE_MS, options.onKeyRevoked);
+  }
 
   /** Reads the log from its start, then follows it in the background. */
   async follow(reader: SessionReader): Promise<void> {
@@ -54,10 +58,12 @@ export class Revocations {
   }
 
   /**
-   * Two map lookups, then the feed's health: `revoked`; `clear` when the set may vouch (the
-   * feed is current, the subject is not suspect nor past its `expiresAt`); else `unknown`.
+   * First the signing key (`key_revoked`: a revoked kid refuses its tokens, cached or not),
+   * then two map lookups, then the feed's health: `revoked`; `clear` when the set may vouch
+   * (the feed is current, the subject is not suspect nor past its `expiresAt`); else `unknown`.
    */
   check(subject: Subject, now: number): RevocationVerdict {
+    if (subject.kid !== undefined && this.set.isKeyRevoked(subject.kid, now)) return 'key_revoked';
     const follower = this.follower;
     if (follower === undefined) return 'unknown';
     if (this.set.isRevoked(subject.sessionId, subject.userId, subject.issuedSec, now)) return 'revoked';
@@ -86,15 +92,21 @@ export class Revocations {
 }
 
 /**
- * What a guard knows about revocations: revoked session ids and, per user, a cutoff that
- * refuses every token issued strictly before a second. Each fact is kept until its `until`
+ * What a guard knows about revocations: revoked session ids, per user a cutoff that refuses
+ * every token issued strictly before a second, and revoked signing keys. Each fact is kept until its `until`
  * plus the clock tolerance, after which no access token it concerns can still verify.
  */
 export class RevocationSet {
   private readonly sessions = new Map<string, number>();
   private readonly users = new Map<string, { beforeSec: number; until: number }>();
+  /** Revoked signing keys (`tessera keys revoke`): kid → keep until. */
+  private readonly keys = new Map<string, number>();
 
-  constructor(private readonly toleranceMs: number) {}
+  /** `onKeyRevoked`: called for each key entry (the guard reloads its JWKS on it). */
+  constructor(
+    private readonly toleranceMs: number,
+    private readonly onKeyRevoked?: (kid: string) => void,
+  ) {}
 
   /** Number of revoked session ids and user cutoffs held (for metrics and memory reports). */
   get size(): { sessions: number; users: number } {
@@ -108,6 +120,11 @@ export class RevocationSet {
    */
   apply(entry: RevocationEntry, minKeepUntil = 0): void {
     const keepUntil = Math.max(entry.until + this.toleranceMs, minKeepUntil);
+    if (entry.kind === 'key') {
+      this.keys.set(entry.kid, Math.max(keepUntil, this.keys.get(entry.kid) ?? 0));
+      this.onKeyRevoked?.(entry.kid);
+      return;
+    }
     if (entry.kind === 'session') {
       this.keepSession(entry.sessionId, keepUntil);
       return;
@@ -132,15 +149,23 @@ export class RevocationSet {
     return cutoff !== undefined && cutoff.until > now && iatSec < cutoff.beforeSec;
   }
 
+  /** `true` when the key that signed a token was revoked: checked on every decision, cached or not. */
+  isKeyRevoked(kid: string, now: number): boolean {
+    const until = this.keys.get(kid);
+    return until !== undefined && until > now;
+  }
+
   /** Drops every fact whose keep time has passed. */
   prune(now: number): void {
     for (const [sessionId, until] of this.sessions) if (until <= now) this.sessions.delete(sessionId);
     for (const [userId, cutoff] of this.users) if (cutoff.until <= now) this.users.delete(userId);
+    for (const [kid, until] of this.keys) if (until <= now) this.keys.delete(kid);
   }
 
   clear(): void {
     this.sessions.clear();
     this.users.clear();
+    this.keys.clear();
   }
 
   private keepSession(sessionId: string, keepUntil: number): void {

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/env-config.ts';
 import { CliError } from './io.ts';
-import { runKeysRotate } from './keys-command.ts';
+import { runKeysList, runKeysRevoke, runKeysRotate } from './keys-command.ts';
 import { runServe } from './serve-command.ts';
 import { runSessionsList, runSessionsRevoke } from './sessions-command.ts';
 import { runStreamsList } from './streams-command.ts';
@@ -74,6 +74,19 @@ function buildProgram(): Command {
     .description('make a new signing key current; old public keys stay in the JWKS until their tokens expire')
     .exitOverride()
     .action(runKeysRotate);
+  keys
+    .command('list')
+    .description('one line per key: kid, alg, state (current, retiring, revoked), created')
+    .exitOverride()
+    .action(runKeysList);
+  keys
+    .command('revoke')
+    .argument('<kid>', 'key id of the compromised key')
+    .description(
+      'emergency removal of a compromised key: it leaves the JWKS, a new key signs if it was current, and every guard refuses its tokens within 2 s',
+    )
+    .exitOverride()
+    .action(runKeysRevoke);
   return program;
 }
 

@@ -1,6 +1,7 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { type RedisConnectionConfig, redisConfigFromEnv } from '@tessera/core';
-import { parseDuration } from '@tessera/core/internal';
+import { parseDuration, SESSION_CEILING } from '@tessera/core/internal';
 import { z } from 'zod';
 
 /** Everything the auth service reads from the environment (contract §2), validated. Durations in ms. */
@@ -30,8 +31,11 @@ export interface ServerConfig {
   keysJson: string | undefined;
   keysFile: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Trust `X-Forwarded-For` from a proxy in front (for the client IP). */
-  trustProxy: boolean;
+  /**
+   * Which `X-Forwarded-For` hops to believe for the client address (docs/security.md):
+   * `false` (the socket's), a hop count, or the trusted proxies' addresses/CIDRs.
+   */
+  trustProxy: TrustProxy;
   loginRateLimit: { windowMs: number; perUsername: number; perIp: number };
   /** Base URL of a running auth service (CLI admin calls). */
   authUrl: string;
@@ -53,6 +57,54 @@ export interface SsfConfig {
   pollWaitMs: number;
   /** A stream nobody used for this long (no receiver call, no running instance) is removed. */
   inactivityTimeoutMs: number;
+}
+
+/** `false`, a hop count (a number, as Fastify reads hops), or trusted proxy addresses/CIDRs. */
+export type TrustProxy = false | number | string[];
+
+/** Names proxy-addr (Fastify's) understands besides addresses and CIDRs. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `TESSERA_TRUST_PROXY` (contract §2). `true` is refused: Fastify would take the leftmost
+ * `X-Forwarded-For` entry, which the client writes. A hop count must reach Fastify as a
+ * number: the string "1" is read as an address list and trusts nothing.
+ */
+function trustProxy(env: Env): TrustProxy {
+  const raw = read(env, 'TESSERA_TRUST_PROXY');
+  if (raw === undefined || ['false', 'no', '0'].includes(raw.toLowerCase())) return false;
+  if (['true', 'yes'].includes(raw.toLowerCase())) {
+    throw new ConfigError(
+      'TESSERA_TRUST_PROXY: expected false, a hop count or proxy addresses/CIDRs, got "true" (it would believe the client-written X-Forwarded-For); write 1 for one proxy in front, or its address, e.g. 10.0.0.0/8',
+    );
+  }
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 16)
+      throw new ConfigError(`TESSERA_TRUST_PROXY: expected a hop count from 1 to 16, got "${raw}"`);
+    return hops;
+  }
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  const bad = entries.find((e) => !isProxyAddress(e));
+  if (bad !== undefined || entries.length === 0) {
+    throw new ConfigError(
+      `TESSERA_TRUST_PROXY: expected false, a hop count or comma-separated proxy addresses/CIDRs, got "${raw}"`,
+    );
+  }
+  return entries;
 }
 
 /** A bad environment variable: the message names it and says what was expected. */
@@ -180,7 +232,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     idleTimeoutMs: duration(env, 'TESSERA_IDLE_TIMEOUT', '24h'),
     absoluteTimeoutMs: duration(env, 'TESSERA_ABSOLUTE_TIMEOUT', '30d'),
     concurrency: oneOf(env, 'TESSERA_CONCURRENCY', ['allow', 'reject', 'replace'], 'allow'),
-    maxSessions: integer(env, 'TESSERA_MAX_SESSIONS', 0, 0, 10_000),
+    maxSessions: integer(env, 'TESSERA_MAX_SESSIONS', 0, 0, SESSION_CEILING),
     refreshPolicy: oneOf(env, 'TESSERA_REFRESH_POLICY', ['rotate', 'strict'], 'rotate'),
     refreshGraceMs: duration(env, 'TESSERA_REFRESH_GRACE', '10s', 60_000),
     users: usersSpec(env, dataDir),
@@ -192,7 +244,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     keysJson: read(env, 'TESSERA_KEYS'),
     keysFile: read(env, 'TESSERA_KEYS_FILE'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-    trustProxy: boolean(env, 'TESSERA_TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     loginRateLimit: {
       windowMs: duration(env, 'TESSERA_LOGIN_RATE_WINDOW', '1m'),
       perUsername: integer(env, 'TESSERA_LOGIN_RATE_USER', 10, 1, 1_000_000),

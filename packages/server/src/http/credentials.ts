@@ -1,14 +1,18 @@
-import { CsrfError, InvalidTokenError } from '@tessera/core/internal';
+import {
+  CSRF_HEADER,
+  CsrfError,
+  InvalidTokenError,
+  isUnsafeMethod,
+  passesCsrfRule,
+} from '@tessera/core/internal';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from './context.ts';
 
 export const ACCESS_COOKIE = 'tessera_access';
 export const REFRESH_COOKIE = 'tessera_refresh';
 export const SESSION_COOKIE = 'tessera_session';
-export const CSRF_HEADER = 'x-tessera-csrf';
 export const TRANSFER_HEADER = 'x-tessera-transfer';
 const REFRESH_PATH = '/v1/refresh';
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface Credential {
   token: string;
@@ -28,21 +32,62 @@ export function readCredential(request: FastifyRequest, ctx: AppContext): Creden
   return cookie ? { token: cookie, source: 'cookie' } : null;
 }
 
+/** A header's single value (a repeated header counts as absent: it is not trustworthy). */
+function single(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 /**
- * A cookie-authenticated unsafe request must prove it is same-site: an `Origin` equal to the
- * issuer's origin (or one of TESSERA_ALLOWED_ORIGINS), or the header `X-Tessera-CSRF: 1`
- * (a cross-site form cannot set it and a cross-site fetch with it needs a CORS preflight).
+ * The CSRF rule (`passesCsrfRule` in @tessera/core, docs/security.md): a cookie-authenticated
+ * unsafe request needs an `Origin` equal to the issuer's origin (or one of
+ * TESSERA_ALLOWED_ORIGINS), or the header `X-Tessera-CSRF: 1`. `method` is the method the
+ * rule is about: the request's own, or at `/v1/authorize` the forwarded one.
  */
-export function checkCsrf(request: FastifyRequest, ctx: AppContext, credential: Credential): void {
-  if (credential.source !== 'cookie' || !UNSAFE.has(request.method)) return;
-  if (request.headers[CSRF_HEADER] === '1') return;
-  const origin = request.headers.origin;
-  if (origin !== undefined && origin !== 'null') {
-    if (origin === new URL(ctx.config.issuer).origin || ctx.config.allowedOrigins.includes(origin)) return;
-  }
+export function checkCsrf(
+  request: FastifyRequest,
+  ctx: AppContext,
+  credential: Credential,
+  method: string = request.method,
+): void {
+  const allowed = [new URL(ctx.config.issuer).origin, ...ctx.config.allowedOrigins];
+  const passes = passesCsrfRule(
+    {
+      method,
+      credential: credential.source === 'cookie' ? 'cookie' : 'bearer',
+      origin: single(request.headers.origin),
+      csrfHeader: single(request.headers[CSRF_HEADER]),
+    },
+    allowed,
+  );
+  if (passes) return;
   throw new CsrfError(
     'A cookie-authenticated request needs a matching Origin or the X-Tessera-CSRF: 1 header',
   );
+}
+
+/** Method tokens (RFC 9110 §5.6.2), upper-cased by the caller. */
+const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
+
+/**
+ * The method the CSRF rule judges at `/v1/authorize` (contract §3 "Forward-auth"): the
+ * forwarded request's, from `X-Forwarded-Method` (Traefik, Envoy) or `X-Original-Method`
+ * (nginx), else the subrequest's own (Envoy ext_authz keeps it). A gateway sets its own
+ * header but may pass the other one through from the client, so the most cautious reading
+ * wins: if any of them names an unsafe method (or is malformed or repeated), it is unsafe.
+ */
+export function forwardedMethod(request: FastifyRequest): string {
+  const candidates = [
+    request.headers['x-forwarded-method'],
+    request.headers['x-original-method'],
+    request.method,
+  ];
+  for (const given of candidates) {
+    if (given === undefined) continue;
+    const value = single(given)?.trim();
+    if (value === undefined || !METHOD_TOKEN.test(value)) return 'POST';
+    if (isUnsafeMethod(value)) return value.toUpperCase();
+  }
+  return 'GET';
 }
 
 /** `true` when the client asked for its tokens as cookies. */

@@ -1,21 +1,66 @@
 import { createHash } from 'node:crypto';
-import { RateLimitedError } from '@tessera/core/internal';
+import { RateLimitedError, type RateLimitResult } from '@tessera/core/internal';
 import type { AppContext } from './context.ts';
 
+const tag = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);
+
+/** One login attempt, provisionally counted as a failure until `succeeded()` takes it back. */
+export interface LoginAttempt {
+  /** The password was right: the attempt no longer counts against anyone. */
+  succeeded(): Promise<void>;
+}
+
+function refuse(retryAfterMs: number): never {
+  throw new RateLimitedError(
+    'Too many failed login attempts; retry later',
+    Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  );
+}
+
 /**
- * Sliding-window login limits kept in the session store (so they hold across instances):
- * per client IP and per normalised username. Every attempt counts; a refused attempt is
- * answered 429 with `Retry-After` and the window slides on, so nobody is locked out for good.
+ * Login throttling that counts **failed** attempts only, in sliding windows kept in the session
+ * store (so they hold across instances); docs/security.md "Login throttling":
+ * - per (username, client address): `perUsername` failures, then that pair waits;
+ * - per client address: `perIp` failures, whatever the usernames, then that address waits;
+ * - per username (soft): past `perUsername` failures from all addresses together, an address
+ *   that has failed lately waits for that username; an address without failures never does,
+ *   so nobody can lock a user out of a correct login from her own machine.
+ * Each attempt reserves its slot atomically *before* the password is checked (so parallel
+ * guesses cannot all slip past a check), and a correct password takes the reservation back.
+ * A refused attempt costs no password hash and counts as nothing.
+ * @see https://cheatsheetseries.owasp.org/cheatsheets/Authentication_Cheat_Sheet.html
  */
-export async function enforceLoginRateLimit(ctx: AppContext, ip: string, username: string): Promise<void> {
+export async function beginLoginAttempt(
+  ctx: AppContext,
+  ip: string,
+  username: string,
+): Promise<LoginAttempt> {
   const { windowMs, perIp, perUsername } = ctx.config.loginRateLimit;
   const now = ctx.clock.now();
-  const userKey = createHash('sha256').update(username).digest('base64url').slice(0, 22);
-  const byIp = await ctx.store.hitRateLimit(`login:ip:${ip}`, windowMs, perIp, now);
-  const byUser = await ctx.store.hitRateLimit(`login:user:${userKey}`, windowMs, perUsername, now);
-  const refused = [byIp, byUser].filter((r) => !r.allowed);
-  if (refused.length > 0) {
-    const waitMs = Math.max(...refused.map((r) => r.retryAfterMs));
-    throw new RateLimitedError('Too many login attempts; retry later', Math.max(1, Math.ceil(waitMs / 1000)));
+  const user = tag(username);
+  const windows = [
+    { key: `login:fail:ui:${user}:${tag(ip)}`, limit: perUsername },
+    { key: `login:fail:ip:${tag(ip)}`, limit: perIp },
+    // The soft window never refuses by itself: its limit only caps what it stores.
+    { key: `login:fail:u:${user}`, limit: perUsername + 1 },
+  ] as const;
+  const results: RateLimitResult[] = await Promise.all(
+    windows.map((w) => ctx.store.hitRateLimit(w.key, windowMs, w.limit, now)),
+  );
+  const cancel = () =>
+    Promise.all(
+      results.map((r, i) =>
+        r.hitId === undefined ? undefined : ctx.store.cancelRateLimitHit(windows[i]?.key ?? '', r.hitId),
+      ),
+    ).then(() => undefined);
+  const [pair, byIp, byUser] = results as [RateLimitResult, RateLimitResult, RateLimitResult];
+  const hard = [pair, byIp].filter((r) => !r.allowed);
+  // The username is under attack (soft limit passed) and this address has failed lately
+  // (counts include this attempt): wait. A clean address goes on to the password check.
+  const soft = byUser.count > perUsername && byIp.count > 1;
+  if (hard.length > 0 || soft) {
+    await cancel();
+    refuse(hard.length > 0 ? Math.max(...hard.map((r) => r.retryAfterMs)) : windowMs);
   }
+  return { succeeded: cancel };
 }

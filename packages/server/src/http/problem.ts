@@ -56,6 +56,10 @@ export function toTesseraError(thrown: unknown): { error: TesseraError; unexpect
       };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { error: new InvalidRequestError('The JSON body is empty'), unexpected: false };
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      // Fastify's own message repeats the URL: never echo input.
+      return { error: new InvalidRequestError('The request URL is malformed'), unexpected: false };
   }
   if (error.statusCode === 413)
     return { error: new PayloadTooLargeError('The request body is too large'), unexpected: false };

@@ -76,6 +76,13 @@ export const Metadata = z
     jwks_uri: z.string(),
     introspection_endpoint: z.string(),
     revocation_endpoint: z.string(),
+    access_token_ttl: z
+      .number()
+      .int()
+      .optional()
+      .describe(
+        'jwt mode: TESSERA_ACCESS_TTL in seconds; guards refuse tokens living longer (Tessera extension)',
+      ),
   })
   .meta({ id: 'AuthorizationServerMetadata' });
 

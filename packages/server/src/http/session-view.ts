@@ -58,7 +58,9 @@ export async function authenticateRequest(
 ): Promise<AuthenticatedSession> {
   const credential = readCredential(request, ctx);
   if (!credential)
-    throw new InvalidTokenError('No credential: send Authorization: Bearer or the session cookies');
+    throw new InvalidTokenError('No credential: send Authorization: Bearer or the session cookies', {
+      credentialMissing: true,
+    });
   checkCsrf(request, ctx, credential);
   const authenticated = await ctx.sessions.authenticate(credential.token);
   request.tesseraUser = { userId: authenticated.session.userId, sessionId: authenticated.session.id };

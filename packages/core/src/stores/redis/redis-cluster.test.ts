@@ -67,31 +67,37 @@ describe('RedisStore (cluster)', () => {
     for (const { node, key } of found) expect(await node.pttl(key), key).toBeGreaterThan(0);
   });
 
-  it('a session marked for revocation is refused at once, and a retried revoke finishes it', async () => {
-    const { session, secret } = await login('alice');
-    await markOnly('alice', session.id);
-    expect(await store.getSession(session.id)).toBeNull();
-    expect(await store.touchSession(session.id, clock.now(), IDLE, 0)).toBeNull();
-    expect(await store.setAccessExpiry(session.id, clock.now() + ACCESS, clock.now())).toBe(false);
-    expect(await store.listUserSessions('alice', clock.now())).toEqual([]);
-    const rotate = await store.rotateRefresh({
-      sessionId: session.id,
-      presentedHash: hashSecret(secret),
-      nextHash: hashSecret(generateSecret()),
-      sealedSuccessor: 'sealed',
-      now: clock.now(),
-      graceMs: GRACE,
-      idleMs: IDLE,
-      strict: false,
-      accessExpiresAt: clock.now() + ACCESS,
-    });
-    expect(rotate).toEqual({ kind: 'invalid' });
-    expect(await store.readRevocations('0', clock.now())).toEqual([]);
-    expect(await store.revokeSession(session.id, clock.now())).toBe(true);
-    expect(await store.readRevocations('0', clock.now())).toMatchObject([
-      { kind: 'session', sessionId: session.id },
-    ]);
-    expect(await client.exists(keys.session('alice', session.id))).toBe(0);
+  it('a session marked for revocation is refused at once, and whatever meets it next finishes it', async () => {
+    const rotateWith = (sessionId: string, secret: string) =>
+      store.rotateRefresh({
+        sessionId,
+        presentedHash: hashSecret(secret),
+        nextHash: hashSecret(generateSecret()),
+        sealedSuccessor: 'sealed',
+        now: clock.now(),
+        graceMs: GRACE,
+        idleMs: IDLE,
+        strict: false,
+        accessExpiresAt: clock.now() + ACCESS,
+      });
+    const meet: Array<[string, (id: string, secret: string) => Promise<unknown>, unknown]> = [
+      ['getSession', (id) => store.getSession(id), null],
+      ['touchSession', (id) => store.touchSession(id, clock.now(), IDLE, 0), null],
+      ['rotateRefresh', rotateWith, { kind: 'invalid' }],
+      ['revokeSession', (id) => store.revokeSession(id, clock.now()), true],
+    ];
+    for (const [name, operation, answer] of meet) {
+      const { session, secret } = await login('alice');
+      await markOnly('alice', session.id);
+      expect(await store.setAccessExpiry(session.id, clock.now() + ACCESS, clock.now())).toBe(false);
+      expect(await store.listUserSessions('alice', clock.now())).toEqual([]);
+      expect(await operation(session.id, secret), name).toEqual(answer);
+      const announced = (await store.readRevocations('0', clock.now())).filter(
+        (e) => e.kind === 'session' && e.sessionId === session.id,
+      );
+      expect(announced, name).toHaveLength(1);
+      expect(await client.exists(keys.session('alice', session.id)), name).toBe(0);
+    }
     expect(await client.zcard(keys.index('alice'))).toBe(0);
   });
 

@@ -216,15 +216,34 @@ describe('RedisStore (single Redis)', () => {
     ]);
   });
 
-  it('trims the stream by age (MINID) and keeps its TTL at the retention', async () => {
+  it('trims only entries whose own until has passed (at most 100 per append), and never shortens the TTL', async () => {
     for (let i = 0; i < 250; i++) {
       await store.revokeUserSessions('alice', clock.now());
     }
     expect(await client.xlen('tessera:revocations')).toBe(250);
-    clock.advance(RETENTION + 1);
+    clock.advance(RETENTION + 11 * 60_000);
     await store.revokeUserSessions('alice', clock.now());
-    expect(await client.xlen('tessera:revocations')).toBeLessThan(100);
+    expect(await client.xlen('tessera:revocations')).toBe(151);
+    await store.revokeUserSessions('alice', clock.now());
+    await store.revokeUserSessions('alice', clock.now());
+    expect(await client.xlen('tessera:revocations')).toBe(3);
     expect(await client.pttl('tessera:revocations')).toBeGreaterThan(RETENTION - 5000);
+  });
+
+  it('a writer with a short retention neither trims nor expires what a long-TTL service wrote (issue 9 §6)', async () => {
+    const { session } = await loginWithTokens('alice');
+    const accessUntil = clock.now() + 60 * 60_000; // the service's TTL: 1 h
+    await store.setAccessExpiry(session.id, accessUntil, clock.now());
+    // `tessera sessions revoke` run with TESSERA_ACCESS_TTL=1s: its store's retention is 2 s.
+    const cli = createRedisStore({ client, revocationRetentionMs: 2000, ownsClient: false });
+    await cli.revokeSession(session.id, clock.now());
+    expect(await client.pttl('tessera:revocations')).toBeGreaterThan(60 * 60_000);
+    clock.advance(30 * 60_000);
+    const other = await loginWithTokens('bob');
+    await cli.revokeSession(other.session.id, clock.now());
+    const seen = await cli.readRevocations('0', clock.now());
+    expect(seen.find((e) => e.kind === 'session' && e.sessionId === session.id)?.until).toBe(accessUntil);
+    expect(await client.pttl('tessera:revocations')).toBeGreaterThan(30 * 60_000);
   });
 
   it('reloads its scripts after SCRIPT FLUSH (NOSCRIPT fallback)', async () => {

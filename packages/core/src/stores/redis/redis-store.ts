@@ -3,12 +3,13 @@ import { Cluster } from 'ioredis';
 import { StoreUnavailableError } from '../../errors/errors.ts';
 import type { RevocationEntry, SessionRecord } from '../../sessions/types.ts';
 import { isValidUserId } from '../../tokens/opaque-token.ts';
-import { DEFAULT_KEY_PREFIX, parseRevocationEntry } from '../revocations/entry-format.ts';
+import { DEFAULT_KEY_PREFIX, parseRevocationEntry, revocationFields } from '../revocations/entry-format.ts';
 import { followRevocations } from '../revocations/follower.ts';
-import { compareStreamIdPairs, parseStreamId } from '../revocations/stream-id.ts';
+import { parseStreamId } from '../revocations/stream-id.ts';
 import type { SessionReader, SessionStore } from '../session-store.ts';
 import {
   assertCreateCommand,
+  assertKeyRevocation,
   assertRateLimit,
   assertTime,
   checkRotateInput,
@@ -80,7 +81,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   ];
 
   const call = callStore;
-  const reads = readMethods(client, keys, run, tomb);
+  const reads = readMethods(client, keys, run, tomb, finishMarked);
 
   /** Cluster steps 2 and 3: announce on the stream slot, then delete on the user slot. */
   async function finishRevocation(userId: string, now: number, entries: string[][], sids: string[]) {
@@ -90,6 +91,22 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     if (sids.length === 0) return;
     const sessionKeys = sids.map((sid) => keys.session(userId, sid));
     await call(() => run('delete', [keys.index(userId), ...sessionKeys], [now, tomb, ...sids]));
+  }
+
+  /**
+   * A session marked `rv=1` whose revocation was never announced (the stream's node failed
+   * between the steps): run the revocation again — mark (idempotent), announce, delete — so
+   * any later attempt finishes it. A failure here is `StoreUnavailableError` (retry later).
+   */
+  async function finishMarked(uid: string, sessionId: string, now: number): Promise<void> {
+    const reply = asArray(
+      await call(() =>
+        run('revoke-session', withStream([keys.session(uid, sessionId), keys.index(uid)]), [
+          ...revokingArgs(now, uid, sessionId),
+        ]),
+      ),
+    );
+    if (reply[0] === 1) await finishRevocation(uid, now, asEntries(reply[1]), asStrings(reply[2]));
   }
 
   const store: SessionStore = {
@@ -150,6 +167,10 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         case 'reused':
           await finishRevocation(uid, now, asEntries(reply[1]), asStrings(reply[2]));
           return { kind: 'reused' };
+        case 'marked':
+          // A revocation (logout, reuse detection, admin) stopped before its announcement.
+          await finishMarked(uid, sessionId, now);
+          return { kind: 'invalid' };
         case 'expired':
           return { kind: 'expired' };
         case 'access_token_active':
@@ -212,18 +233,41 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async hitRateLimit(key, windowMs, limit, now) {
       assertRateLimit(key, windowMs, limit, now);
+      const hitId = randomUUID();
       const reply = asArray(
-        await call(() => run('rate-limit', [keys.rateLimit(key)], [now, windowMs, limit, randomUUID()])),
+        await call(() => run('rate-limit', [keys.rateLimit(key)], [now, windowMs, limit, hitId])),
       );
-      return { allowed: reply[0] === 1, count: Number(reply[1]), retryAfterMs: Number(reply[2]) };
+      const allowed = reply[0] === 1;
+      return {
+        allowed,
+        count: Number(reply[1]),
+        retryAfterMs: Number(reply[2]),
+        ...(allowed ? { hitId } : {}),
+      };
+    },
+
+    async cancelRateLimitHit(key, hitId) {
+      if (typeof key !== 'string' || typeof hitId !== 'string')
+        throw new TypeError('key and hitId must be strings');
+      await call(() => run('rate-limit', [keys.rateLimit(key)], [0, 1, 1, hitId, 'undo']));
+    },
+
+    async announceKeyRevocation(kid, until, now) {
+      assertKeyRevocation(kid, until, now);
+      const fields = revocationFields({ kind: 'key', kid, until });
+      const ids = asArray(
+        await call(() => run('announce', [keys.stream], [now, retention, fields.length, ...fields])),
+      );
+      return String(ids[0]);
     },
 
     async readRevocations(afterId, now) {
       assertTime(now, 'now');
       const after = parseStreamId(afterId);
       if (!after) throw new TypeError('afterId must be a stream id (<ms>-<seq>) or 0');
-      const oldest: [number, number] = [Math.max(now - retention, 0), 0];
-      const start = compareStreamIdPairs(after, oldest) < 0 ? `${oldest[0]}-0` : `(${after[0]}-${after[1]}`;
+      // Everything retained: writers trim entries by their own `until`, not by this reader's
+      // retention (a reader with a shorter TESSERA_ACCESS_TTL must still see long-lived ones).
+      const start = after[0] === 0 && after[1] === 0 ? '-' : `(${after[0]}-${after[1]}`;
       const raw = await call(() => client.xrange(keys.stream, start, '+'));
       const entries: RevocationEntry[] = [];
       for (const [id, fields] of raw) {
@@ -257,18 +301,27 @@ async function callStore<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The store's read side (and the throttled touch), shared by the store and the reader. */
+/**
+ * The store's read side (and the throttled touch), shared by the store and the reader. A
+ * session marked `rv=1` (a revocation begun but maybe not announced) reads as gone; the store
+ * passes `onMarked` to finish that revocation first (the read-only reader cannot).
+ */
 function readMethods(
   client: RedisClient,
   keys: RedisKeys,
   run: RunScript,
   tomb: number,
+  onMarked?: (uid: string, sessionId: string, now: number) => Promise<void>,
 ): Omit<SessionReader, 'close'> {
   return {
     async getSession(sessionId) {
       const uid = userIdOfSession(sessionId);
       if (!uid) return null;
       const hash = await callStore(() => client.hgetall(keys.session(uid, sessionId)));
+      if (hash.rv === '1') {
+        await onMarked?.(uid, sessionId, Date.now());
+        return null;
+      }
       return decodeSessionHash(sessionId, flattenHash(hash));
     },
 
@@ -285,6 +338,10 @@ function readMethods(
           [now, tomb, sessionId, idleMs, minIntervalMs],
         ),
       );
+      if (reply === 'rv') {
+        await onMarked?.(uid, sessionId, now);
+        return null;
+      }
       const stored = decodeSessionHash(sessionId, reply);
       return stored ? toRecord(stored) : null;
     },

@@ -2,12 +2,13 @@ import type { RevocationEntry } from '../../sessions/types.ts';
 
 /**
  * The revocation stream (see docs/redis-layout.md): one Redis Stream, key
- * `<prefix>revocations` (default `tessera:revocations`), trimmed by age with
- * `MINID ~ <now - retention>` and given a TTL of the retention on every append.
+ * `<prefix>revocations` (default `tessera:revocations`); each entry is kept until its own
+ * `until` (at least 10 min) + 60 s, whoever writes later, and the TTL is only ever extended.
  *
  * Entry fields:
- * - `k`: `s` (one session) or `u` (every session of a user)
- * - `uid`: user id
+ * - `k`: `s` (one session), `u` (every session of a user) or `k` (a revoked signing key)
+ * - `uid`: user id (`k=s`, `k=u`)
+ * - `kid`: key id (`k=k`)
  * - `sid`: session id (`k=s`)
  * - `sids`: space-separated session ids that existed at revocation time (`k=u`)
  * - `before`: ms; refuse tokens of `uid` whose `iat` second is strictly before `floor(before/1000)` (`k=u`)
@@ -28,6 +29,7 @@ export type NewRevocation = RevocationEntry extends infer E
   : never;
 
 export function revocationFields(entry: NewRevocation): string[] {
+  if (entry.kind === 'key') return ['k', 'k', 'kid', entry.kid, 'until', String(entry.until)];
   if (entry.kind === 'session') {
     return ['k', 's', 'uid', entry.userId, 'sid', entry.sessionId, 'until', String(entry.until)];
   }
@@ -50,8 +52,13 @@ export function parseRevocationEntry(id: string, fields: readonly string[]): Rev
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
   const until = Number(map.get('until'));
+  if (!Number.isFinite(until)) return null;
+  if (map.get('k') === 'k') {
+    const kid = map.get('kid');
+    return kid ? { kind: 'key', id, kid, until } : null;
+  }
   const userId = map.get('uid');
-  if (!Number.isFinite(until) || !userId) return null;
+  if (!userId) return null;
   if (map.get('k') === 's') {
     const sessionId = map.get('sid');
     return sessionId ? { kind: 'session', id, sessionId, userId, until } : null;

@@ -9,7 +9,7 @@ import {
 import { normalizeUsername } from '../../users/username.ts';
 import type { AppContext } from '../context.ts';
 import { checkCsrf, clearCredentialCookies, REFRESH_COOKIE, wantsCookies } from '../credentials.ts';
-import { enforceLoginRateLimit } from '../login-rate-limit.ts';
+import { beginLoginAttempt } from '../login-rate-limit.ts';
 import { recordRevocation } from '../recent-revocations.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
 import { LoginBody, Problem, RefreshBody, TokenResponse } from '../schemas.ts';
@@ -45,9 +45,10 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
     async handler(request, reply, { body }) {
       try {
         const client = describeClient(request);
-        await enforceLoginRateLimit(ctx, client.ip, normalizeUsername(body.username));
+        const attempt = await beginLoginAttempt(ctx, client.ip, normalizeUsername(body.username));
         const user = await ctx.users.checkPassword(body.username, body.password);
         if (!user) throw new InvalidCredentialsError('The username or password is wrong');
+        await attempt.succeeded();
         request.tesseraUser = { userId: user.id, sessionId: '' };
         const issued = await ctx.sessions.login({
           userId: user.id,

@@ -1,13 +1,14 @@
 import type { ErrorCode } from '@tessera/core';
 import {
   InvalidTokenError,
+  isTesseraError,
   NotFoundError,
   parseSessionId,
   SessionRevokedError,
 } from '@tessera/core/internal';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
-import { checkCsrf, readCredential } from '../credentials.ts';
+import { checkCsrf, forwardedMethod, readCredential } from '../credentials.ts';
 import { recordRevocation } from '../recent-revocations.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
 import { Problem, SessionIdParams, SessionInfo, SessionList } from '../schemas.ts';
@@ -106,12 +107,19 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
   };
 
   const answerAuthorize = async (request: FastifyRequest, reply: FastifyReply) => {
-    // Forwarded unsafe requests (Envoy keeps the method) authenticated by cookie must pass
-    // the CSRF rule: the gateway protects its upstreams with it.
-    const credential = readCredential(request, ctx);
-    if (!credential) throw new InvalidTokenError('No credential');
-    checkCsrf(request, ctx, credential);
-    const who = await identify(credential.token);
+    // The decision is for the request the gateway forwards (its method from X-Forwarded-Method /
+    // X-Original-Method, its Origin): a cookie-authenticated unsafe one must pass the CSRF rule.
+    let who: Awaited<ReturnType<typeof identify>>;
+    try {
+      const credential = readCredential(request, ctx);
+      if (!credential) throw new InvalidTokenError('No credential', { credentialMissing: true });
+      checkCsrf(request, ctx, credential, forwardedMethod(request));
+      who = await identify(credential.token);
+    } catch (error) {
+      // A gateway drops this body (nginx auth_request): the code travels in a header it can copy.
+      if (isTesseraError(error)) reply.header('x-tessera-error', error.code);
+      throw error;
+    }
     request.tesseraUser = { userId: who.userId, sessionId: who.sessionId };
     return reply
       .header('cache-control', 'no-store')
@@ -138,8 +146,9 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
         },
       },
       401: problem('no valid credential'),
+      403: problem('csrf: a cookie-authenticated unsafe forwarded request failed the CSRF rule'),
     },
-    errors: TOKEN_ERRORS,
+    errors: [...TOKEN_ERRORS, 'csrf'],
     handler: answerAuthorize,
   });
 

@@ -19,6 +19,9 @@ export function buildMetadata(ctx: AppContext): Record<string, unknown> {
     scopes_supported: [],
     token_mode: ctx.config.tokenMode,
     access_token_signing_alg_values_supported: [ctx.config.signingAlg],
+    // Tessera extension (RFC 8414 §2 allows more members): the access-token lifetime in seconds,
+    // so a guard can refuse tokens whose exp − iat is longer (contract §3 "Token lifetime").
+    ...(ctx.config.tokenMode === 'jwt' ? { access_token_ttl: Math.ceil(ctx.config.accessTtlMs / 1000) } : {}),
     service_documentation: `${base}/openapi.json`,
   };
 }

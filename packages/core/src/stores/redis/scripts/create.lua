@@ -40,7 +40,9 @@ if policy == 'replace' or policy == 'reject' then
     end
     entries[#entries + 1] = user_entry(uid, revoked, now, until_ms)
   end
-elseif max > 0 and #live + 1 > max then
+elseif #live + 1 > ((max > 0 and max < SESSION_CEILING) and max or SESSION_CEILING) then
+  -- maxSessions, or the hard ceiling when unset or larger: the oldest sessions go.
+  if max <= 0 or max > SESSION_CEILING then max = SESSION_CEILING end
   table.sort(live, function(a, b)
     if a[2] == b[2] then return a[1] < b[1] end
     return a[2] < b[2]
@@ -53,7 +55,7 @@ elseif max > 0 and #live + 1 > max then
 end
 revoke(single, stream, now, retention, idx, upfx, entries, victims)
 
-redis.call('DEL', skey)
+del_session(upfx, sid)
 redis.call('HSET', skey, unpack(ARGV, 11))
 local exp = tonumber(redis.call('HGET', skey, 'exp'))
 redis.call('PEXPIRE', skey, fmt(maxn(exp - now, 1) + tomb))

@@ -4,8 +4,10 @@
 local idx = KEYS[1]
 local now, tomb = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 2, #KEYS do
-  redis.call('DEL', KEYS[i])
-  redis.call('ZREM', idx, ARGV[i + 1])
+  local sid = ARGV[i + 1]
+  -- KEYS[i] is `<userPrefix>s:<sid>`: the same prefix names its other keys (common.lua).
+  del_session(string.sub(KEYS[i], 1, #KEYS[i] - #sid - 2), sid)
+  redis.call('ZREM', idx, sid)
 end
 maintain_idx(idx, now, tomb)
 return #KEYS - 1

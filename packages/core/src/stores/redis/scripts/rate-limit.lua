@@ -1,7 +1,9 @@
 -- KEYS: rate-limit zset
--- ARGV: now, windowMs, limit, unique member
+-- ARGV: now, windowMs, limit, unique member[, 'undo']
 -- Returns { allowed(1/0), count including this hit, retryAfterMs }
+-- With 'undo': removes the hit recorded under that member (a login that turned out right).
 local key = KEYS[1]
+if ARGV[5] == 'undo' then return redis.call('ZREM', key, ARGV[4]) end
 local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - window))
 local count = redis.call('ZCARD', key)

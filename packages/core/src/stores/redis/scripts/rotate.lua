@@ -3,8 +3,12 @@
 --       sealedSuccessor, graceMs, idleMs, strict(1/0), accessExpiresAt
 -- Returns { 'rotated', session } | { 'grace', sealed, session } | { 'reused', entries, victims }
 --       | { 'invalid' } | { 'expired' } | { 'access_token_active' }
+--       | { 'marked' } (a cluster revocation not yet announced: the client finishes it)
 -- where session = { uid, roles, ca, ls, exp, abs, ip, ua, at } as stored after the change
 -- (only what the caller needs: never the hashes, `old` or the sealed successor of a rotation).
+-- The sealed successor lives in its own key `sc:<sid>` whose TTL is the grace window, and the
+-- older generations in `o:<sid>` (TTL: the absolute timeout), so that every value of the
+-- session hash stays short (listpack encoding) and no sealed value outlives its purpose.
 local skey, idx, stream = KEYS[1], KEYS[2], KEYS[3]
 local single = ARGV[1] == '1'
 local now, tomb, retention = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -29,9 +33,13 @@ local function push_generation(old, ph)
   return table.concat(list, ' ')
 end
 
+local sckey, okey = upfx .. 'sc:' .. sid, upfx .. 'o:' .. sid
 local v = redis.call('HMGET', skey, 'rh', 'ph', 'pt', 'old', 'exp', 'abs', 'at', 'rv', 'uid', 'roles', 'ca', 'ls',
   'ip', 'ua')
-if not v[5] or v[8] == '1' then return { 'invalid' } end
+-- Hashes written before the split keep `old` in the hash: read it from either place.
+v[4] = redis.call('GET', okey) or v[4]
+if not v[5] then return { 'invalid' } end
+if v[8] == '1' then return { 'marked' } end
 local exp = tonumber(v[5])
 if exp <= now then return { 'expired' } end
 local at = tonumber(v[7]) or 0
@@ -42,9 +50,15 @@ if presented == v[1] then
   local old = v[4] or ''
   if ph ~= '' then old = push_generation(old, ph) end
   local nexp, ls, nat = fmt(math.min(now + idle, tonumber(v[6]))), fmt(now), fmt(maxn(at, access_exp))
-  redis.call('HSET', skey, 'old', old, 'ph', v[1], 'pt', ls, 'rh', nexth, 'sc', sealed,
-    'ls', ls, 'exp', nexp, 'at', nat)
+  redis.call('HSET', skey, 'ph', v[1], 'pt', ls, 'rh', nexth, 'ls', ls, 'exp', nexp, 'at', nat)
+  redis.call('HDEL', skey, 'old', 'sc')
   redis.call('PEXPIRE', skey, fmt(maxn(tonumber(nexp) - now, 1) + tomb))
+  -- The successor is only needed within the grace window (+1 s for clock slack between the
+  -- caller's `now` and Redis's expiry); then a dump plus the predecessor yields nothing.
+  redis.call('SET', sckey, sealed, 'PX', fmt(grace + 1000))
+  if old ~= '' then
+    redis.call('SET', okey, old, 'PX', fmt(maxn(tonumber(v[6]) - now, 1) + tomb))
+  end
   redis.call('ZADD', idx, nexp, sid)
   maintain_idx(idx, now, tomb)
   return { 'rotated', { v[9], v[10], v[11], ls, nexp, v[6], v[13], v[14], nat } }
@@ -58,7 +72,8 @@ if ph ~= '' and presented == ph then
       nat = fmt(access_exp)
       redis.call('HSET', skey, 'at', nat)
     end
-    local sc = redis.call('HGET', skey, 'sc') or ''
+    local sc = redis.call('GET', sckey)
+    if not sc then return { 'invalid' } end
     return { 'grace', sc, { v[9], v[10], v[11], v[12], v[5], v[6], v[13], v[14], nat } }
   end
   reused = true
