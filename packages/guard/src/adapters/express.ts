@@ -39,7 +39,7 @@ export function authenticate(guard: Guard): RequestHandler {
     next();
   };
   return (req: Request, res: Response, next: NextFunction): Promise<void> | undefined => {
-    const credential = guard.credentialFrom(req.headers);
+    const credential = guard.credentialFrom(req.headersDistinct ?? req.headers);
     // A cached token or lookup is decided in this tick: no promise for Express to chain on.
     const cached = guard.authenticateCached(credential);
     if (cached !== undefined) {

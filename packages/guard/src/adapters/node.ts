@@ -36,7 +36,7 @@ export function createAuthenticator(
     return undefined;
   };
   return (req, res) => {
-    const credential = guard.credentialFrom(req.headers);
+    const credential = guard.credentialFrom(req.headersDistinct ?? req.headers);
     const cached = guard.authenticateCached(credential);
     if (cached !== undefined) return answer(cached, res);
     return guard.authenticate(credential).then((result) => answer(result, res));
