@@ -32,7 +32,7 @@ export interface Stack {
   /** The auth service's current private signing key (from its key file), for forging with the real key. */
   signingKey(): Promise<{ key: KeyObject; kid: string; publicJwk: JWK }>;
   /** Starts one more auth service on the same Redis and data dir (multi-instance races). */
-  startAuthInstance(): Promise<string>;
+  startAuthInstance(env?: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -156,9 +156,9 @@ export async function startStack(options: {
         if (!publicJwk) throw new Error('current key not in the JWKS');
         return { key: createPrivateKey({ key: jwk as never, format: 'jwk' }), kid: current.kid, publicJwk };
       },
-      async startAuthInstance() {
+      async startAuthInstance(env = {}) {
         const extraPort = await freePort();
-        await startAuth({ ...serverEnv, PORT: String(extraPort) });
+        await startAuth({ ...serverEnv, ...env, PORT: String(extraPort) });
         return `http://127.0.0.1:${extraPort}`;
       },
       stop,
