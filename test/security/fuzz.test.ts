@@ -1,0 +1,333 @@
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  hashToken,
+  openSuccessor,
+  parseOpaqueToken,
+  parseRevocationEntry,
+  parseSessionId,
+  verifyAccessToken,
+} from '@tessera/core';
+import { credentialFrom } from '@tessera/guard';
+import { type RedisServer, startRedis } from '@tessera/testkit';
+import fc from 'fast-check';
+import { createLocalJWKSet, exportJWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCookie } from '../../packages/guard/src/lib/cookies.ts';
+import { b64u, encodeJson } from './support/forge.ts';
+import { expectGenuineAccepted, targetsOf } from './support/jwt-corpus.ts';
+import { rawRequest } from './support/raw-http.ts';
+import { bodyLeaks, findLeaks } from './support/secrets.ts';
+import { type Stack, startStack } from './support/stack.ts';
+
+/**
+ * Property-based fuzzing (fast-check). Time-boxed: FUZZ_SECONDS (a test-only name, so no
+ * TESSERA_* in the caller's shell changes it) scales the budget, default 15 s for the HTTP
+ * property and a fifth of that for each parser property. FUZZ_SEED replays a run; the seed is
+ * printed at the start and fast-check prints seed and path on failure.
+ */
+const seconds = Number(process.env.FUZZ_SECONDS ?? '') || 15;
+const seed = Number(process.env.FUZZ_SEED ?? '') || Math.floor(Math.random() * 2 ** 31);
+const runs: Record<string, number> = {};
+const statuses: Record<string, number> = {};
+
+let redis: RedisServer;
+let stack: Stack;
+let genuine: string;
+
+beforeAll(async () => {
+  console.log(`fuzz: seed ${seed} (replay with FUZZ_SEED=${seed}), budget ${seconds} s`);
+  redis = await startRedis();
+  stack = await startStack({ redisUrl: redis.url });
+  genuine = (await stack.login('alice')).accessToken;
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await redis?.stop();
+  const total = Object.values(runs).reduce((a, b) => a + b, 0);
+  console.log(
+    `fuzz: ${total} runs (${Object.entries(runs)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}), seed ${seed}`,
+  );
+  expect(findLeaks(stack?.processes.flatMap((p) => p.output) ?? [])).toEqual([]);
+});
+
+const options = (ms: number) => ({
+  seed,
+  numRuns: 1_000_000,
+  interruptAfterTimeLimit: ms,
+  markInterruptAsFailure: false,
+  endOnFailure: true,
+});
+
+/** Header-value bytes: visible ASCII, space, tab and obs-text (0x80-0xff); never CR or LF. */
+const headerChar = fc
+  .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.constant(0x09), fc.integer({ min: 0x80, max: 0xff }))
+  .map((c) => String.fromCharCode(c));
+const headerValue = fc.string({ unit: headerChar, maxLength: 120 });
+const pathChar = fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c));
+const oddEncodings = [
+  '%00',
+  '%2e%2e/',
+  '%252e%252e/',
+  '%ZZ',
+  '%',
+  '%c0%af',
+  '/..;/',
+  '?a=%ff',
+  '%e2%80%ae',
+  '//',
+  '/./',
+  '%0d%0a',
+  '?%',
+];
+const path = fc
+  .tuple(
+    fc.constantFrom(
+      '/v1/login',
+      '/v1/refresh',
+      '/v1/logout',
+      '/v1/logout/all',
+      '/v1/session',
+      '/v1/sessions',
+      '/v1/sessions/alice.AAAAAAAAAAAAAAAAAAAAAA',
+      '/v1/authorize',
+      '/v1/introspect',
+      '/v1/revoke',
+      '/v1/admin/users',
+      '/v1/admin/users/alice/sessions',
+      '/login',
+      '/account',
+      '/healthz',
+      '/whoami',
+      '/admin',
+      '/.well-known/jwks.json',
+    ),
+    fc.array(fc.oneof(fc.constantFrom(...oddEncodings), fc.string({ unit: pathChar, maxLength: 12 })), {
+      maxLength: 3,
+    }),
+  )
+  .map(([base, extra]) => base + extra.join(''));
+const deepJson = fc
+  .tuple(fc.integer({ min: 1, max: 50_000 }), fc.boolean())
+  .map(([depth, arrays]) =>
+    arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+  );
+const loginShaped = fc
+  .record(
+    { username: fc.anything(), password: fc.anything(), force: fc.anything(), refreshToken: fc.anything() },
+    { requiredKeys: [] },
+  )
+  .map((v) => JSON.stringify(v) ?? '{}');
+const body = fc.oneof(
+  fc.uint8Array({ maxLength: 1500 }).map((b) => Buffer.from(b)),
+  fc.json({ maxDepth: 6 }),
+  deepJson,
+  loginShaped,
+  fc.constant(''),
+);
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-16',
+  'application/json; charset=latin1',
+  'application/x-www-form-urlencoded',
+  'text/plain',
+  'multipart/form-data; boundary=x',
+  'application/problem+json',
+  'application/merge-patch+json',
+  '*/*',
+  '',
+);
+const cookieName = fc.constantFrom(
+  'tessera_access',
+  'tessera_refresh',
+  'tessera_session',
+  '__Host-tessera_access',
+  'a',
+  '',
+);
+const cookie = fc
+  .array(fc.tuple(cookieName, headerValue), { maxLength: 4 })
+  .map((pairs) => pairs.map(([n, v]) => `${n}=${v}`).join('; '));
+const credential = fc.oneof(
+  headerValue.map((v) => `Bearer ${v}`),
+  fc.constantFrom('Bearer', 'Basic', 'bearer  x'),
+  fc.integer({ min: 0, max: 200 }).map((at) => `Bearer ${genuine.slice(0, at)}~${genuine.slice(at)}`),
+);
+const extraHeader = fc.tuple(
+  fc.constantFrom(
+    'origin',
+    'x-tessera-transfer',
+    'x-tessera-csrf',
+    'x-forwarded-for',
+    'x-forwarded-uri',
+    'x-original-uri',
+    'x-forwarded-method',
+    'accept',
+    'accept-encoding',
+    'content-encoding',
+    'x-request-id',
+    'user-agent',
+    'x-original-method',
+    'expect',
+  ),
+  headerValue,
+);
+const request = fc.record({
+  method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'PROPFIND', 'get'),
+  path,
+  contentType,
+  authorization: fc.option(credential),
+  cookie: fc.option(cookie),
+  extra: fc.array(extraHeader, { maxLength: 4 }),
+  body: fc.option(body),
+  target: fc.constantFrom('auth', 'auth', 'auth', 'orders', 'profile'),
+});
+
+describe('fuzzing the HTTP API (auth service, Express and Fastify guards)', () => {
+  it(
+    'never a 5xx, a stack trace, an error text, Redis text, a path or an echoed credential; healthy afterwards',
+    async () => {
+      runs.http = 0;
+      const urls = {
+        auth: stack.authUrl,
+        orders: stack.services.orders as string,
+        profile: stack.services.profile as string,
+      };
+      await fc.assert(
+        fc.asyncProperty(request, async (r) => {
+          runs.http = (runs.http ?? 0) + 1;
+          const headers: [string, string][] = [];
+          if (r.contentType !== '') headers.push(['content-type', r.contentType]);
+          if (r.authorization !== null) headers.push(['authorization', r.authorization]);
+          if (r.cookie !== null) headers.push(['cookie', r.cookie]);
+          headers.push(...r.extra.filter(([name]) => name !== 'expect'));
+          const answer = await rawRequest(urls[r.target], {
+            method: r.method,
+            path: r.path,
+            headers,
+            ...(r.body !== null ? { body: r.body } : {}),
+          });
+          const sent = [
+            r.authorization?.replace(/^Bearer /, '') ?? '',
+            ...(r.cookie ?? '').split(/[=;]/),
+          ].filter((v) => v.length >= 16);
+          statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+          expect(answer.status, `${r.method} ${r.path} → ${answer.status}`).toBeGreaterThanOrEqual(100);
+          expect(
+            answer.status,
+            `${r.method} ${r.path} → ${answer.status}: ${answer.body.slice(0, 200)}`,
+          ).toBeLessThan(500);
+          expect(bodyLeaks(answer.body, sent), `${r.method} ${r.path}: ${answer.body.slice(0, 300)}`).toEqual(
+            [],
+          );
+        }),
+        options(seconds * 1000),
+      );
+      const health = await fetch(`${stack.authUrl}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await expectGenuineAccepted(genuine, targetsOf(stack))).toEqual([]);
+    },
+    60_000 + seconds * 2000,
+  );
+});
+
+describe('fuzzing every token parser and the cookie parser (in process)', () => {
+  const budget = Math.max(1000, (seconds * 1000) / 5);
+  const tokenChar = fc.constantFrom(
+    ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/= '.split(''),
+  );
+  const tokenLike = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc
+      .tuple(fc.constantFrom('tsr_', 'tss_', 'tsx_', ''), fc.string({ unit: tokenChar, maxLength: 120 }))
+      .map(([prefix, rest]) => prefix + rest),
+    fc
+      .tuple(
+        fc.json({ maxDepth: 3 }),
+        fc.json({ maxDepth: 3 }),
+        fc.string({ unit: tokenChar, maxLength: 90 }),
+      )
+      .map(([h, p, s]) => `${b64u(h)}.${b64u(p)}.${s}`),
+    fc
+      .tuple(
+        fc.constantFrom('EdDSA', 'ES256', 'RS256', 'none', 'HS256'),
+        fc.dictionary(fc.string(), fc.jsonValue()),
+      )
+      .map(
+        ([alg, claims]) =>
+          `${encodeJson({ alg, typ: 'at+jwt', kid: 'k' })}.${encodeJson(claims)}.${b64u('sig')}`,
+      ),
+  );
+
+  it('parseOpaqueToken, parseSessionId, hashToken, openSuccessor, parseRevocationEntry never throw', () => {
+    runs.opaque = 0;
+    fc.assert(
+      fc.property(
+        tokenLike,
+        fc.string({ maxLength: 60 }),
+        fc.array(fc.string(), { maxLength: 8 }),
+        (token, other, fields) => {
+          runs.opaque = (runs.opaque ?? 0) + 1;
+          const parsed = parseOpaqueToken(token);
+          if (parsed !== null) expect(token.endsWith(parsed.secret)).toBe(true);
+          parseSessionId(token);
+          expect(hashToken(token)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+          expect(openSuccessor(token, other, other)).toBeNull();
+          parseRevocationEntry(other, fields);
+        },
+      ),
+      options(budget),
+    );
+  });
+
+  it('verifyAccessToken answers invalid for any input, never throws', async () => {
+    runs.jwt = 0;
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'EdDSA' }] });
+    await fc.assert(
+      fc.asyncProperty(tokenLike, async (token) => {
+        runs.jwt = (runs.jwt ?? 0) + 1;
+        const result = await verifyAccessToken(token, keys, {
+          issuer: 'https://i',
+          audience: 'tessera',
+          algorithms: ['EdDSA'],
+        });
+        expect(result.ok).toBe(false);
+      }),
+      options(budget),
+    );
+  });
+
+  it('the guard credential and cookie parsers never throw and never return whitespace', () => {
+    runs.credential = 0;
+    fc.assert(
+      fc.property(
+        fc.option(fc.string({ unit: 'binary', maxLength: 300 })),
+        fc.option(fc.string({ unit: 'binary', maxLength: 300 })),
+        (authorization, cookieHeader) => {
+          runs.credential = (runs.credential ?? 0) + 1;
+          const headers: Record<string, string> = {};
+          if (authorization !== null) headers.authorization = authorization;
+          if (cookieHeader !== null) headers.cookie = cookieHeader;
+          const found = credentialFrom(headers);
+          if (found !== undefined) expect(found.length).toBeGreaterThan(0);
+          if (
+            authorization?.startsWith('Bearer ') &&
+            found !== undefined &&
+            found !== readCookie(cookieHeader ?? '', 'tessera_access')
+          ) {
+            expect(found).not.toMatch(/\s/);
+          }
+          try {
+            readCookie(cookieHeader ?? '', 'tessera_access');
+          } catch (error) {
+            throw new Error(`readCookie threw for a header: ${String(error)}`);
+          }
+        },
+      ),
+      options(budget),
+    );
+  });
+});
