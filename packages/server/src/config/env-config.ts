@@ -34,6 +34,10 @@ export interface ServerConfig {
   loginRateLimit: { windowMs: number; perUsername: number; perIp: number };
   /** Base URL of a running auth service (CLI admin calls). */
   authUrl: string;
+  /** A client must send its request headers within this (slow-client defence). */
+  headersTimeoutMs: number;
+  /** A client must send its whole request (headers and body) within this. */
+  requestTimeoutMs: number;
 }
 
 /** A bad environment variable: the message names it and says what was expected. */
@@ -129,6 +133,11 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   oneOf(env, 'TESSERA_REVOCATION_CHECK', ['feed', 'request'], 'feed');
   duration(env, 'TESSERA_FEED_MAX_LAG', '2s');
   boolean(env, 'TESSERA_FAIL_OPEN', false);
+  const headersTimeoutMs = duration(env, 'TESSERA_HEADERS_TIMEOUT', '10s', 300_000);
+  const requestTimeoutMs = duration(env, 'TESSERA_REQUEST_TIMEOUT', '30s', 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('TESSERA_HEADERS_TIMEOUT: expected at most TESSERA_REQUEST_TIMEOUT');
+  }
   return {
     host,
     port,
@@ -160,5 +169,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       perIp: integer(env, 'TESSERA_LOGIN_RATE_IP', 50, 1, 1_000_000),
     },
     authUrl: url('TESSERA_AUTH_URL', read(env, 'TESSERA_AUTH_URL') ?? issuer),
+    headersTimeoutMs,
+    requestTimeoutMs,
   };
 }
