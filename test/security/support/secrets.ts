@@ -38,6 +38,7 @@ export function findLeaks(lines: readonly string[], extraSecrets: readonly strin
   const found: string[] = [];
   const all = [...secrets, ...extraSecrets];
   for (const [index, line] of lines.entries()) {
+    if (/\$argon2(id|i|d)\$/.test(line)) found.push(`line ${index + 1}: a password hash`);
     for (const secret of all) {
       if (line.includes(secret))
         found.push(`line ${index + 1}: a secret (${secret.length} chars) in: ${line.slice(0, 80)}…`);

@@ -6,9 +6,16 @@ import {
   parseOpaqueToken,
   RefreshTokenReusedError,
 } from '@tessera/core';
+import type { FastifyRequest } from 'fastify';
 import { normalizeUsername } from '../../users/username.ts';
 import type { AppContext } from '../context.ts';
-import { checkCsrf, clearCredentialCookies, REFRESH_COOKIE, wantsCookies } from '../credentials.ts';
+import {
+  checkCsrf,
+  clearCredentialCookies,
+  REFRESH_COOKIE,
+  readCredential,
+  wantsCookies,
+} from '../credentials.ts';
 import { enforceLoginRateLimit } from '../login-rate-limit.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
 import { LoginBody, Problem, RefreshBody, TokenResponse } from '../schemas.ts';
@@ -19,6 +26,31 @@ const problem = (description: string) => ({
   schema: Problem,
   media: 'application/problem+json',
 });
+
+/**
+ * A login ends the session whose valid credential the request carried (bearer or cookie), so
+ * re-authenticating never leaves the previous session alive beside the new one (ASVS 5.0
+ * 7.2.4). Runs after the new session exists, so the `reject` policy is unchanged.
+ */
+async function endPresentedSession(request: FastifyRequest, ctx: AppContext): Promise<void> {
+  let token: string | undefined;
+  try {
+    token = readCredential(request, ctx)?.token;
+  } catch {
+    return; // a malformed Authorization header names no session
+  }
+  if (token === undefined) return;
+  const current = await ctx.sessions.authenticate(token).catch((error: unknown) => {
+    if (isTesseraError(error) && error.code === 'store_unavailable') throw error;
+    return null; // expired, revoked or forged: nothing to end
+  });
+  if (current === null) return;
+  ctx.revoked.add([current.session.id]);
+  if (await ctx.sessions.revokeSession(current.session.id)) {
+    ctx.metrics.revocations.inc({ kind: 'session' });
+    ctx.metrics.activeSessions.dec();
+  }
+}
 
 function outcomeOf(error: unknown): string {
   return isTesseraError(error) ? error.code : 'error';
@@ -55,6 +87,7 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
           force: body.force ?? false,
         });
         request.tesseraUser = { userId: user.id, sessionId: issued.session.id };
+        await endPresentedSession(request, ctx);
         ctx.metrics.logins.inc({ outcome: 'success' });
         ctx.metrics.activeSessions.inc();
         return sendTokens(reply, ctx, issued, wantsCookies(request));
