@@ -11,6 +11,8 @@ let redis: RedisServer;
 let stack: Stack;
 /** A second auth instance with the production cookie default (Secure). */
 let secureCookies: string;
+/** A third instance in opaque mode (same Redis and users). */
+let opaque: string;
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -18,7 +20,10 @@ beforeAll(async () => {
     redisUrl: redis.url,
     env: { LOG_LEVEL: 'debug', TESSERA_HEADERS_TIMEOUT: '2s', TESSERA_REQUEST_TIMEOUT: '3s' },
   });
-  secureCookies = await stack.startAuthInstance({ TESSERA_COOKIE_SECURE: 'true' });
+  [secureCookies, opaque] = await Promise.all([
+    stack.startAuthInstance({ TESSERA_COOKIE_SECURE: 'true' }),
+    stack.startAuthInstance({ TESSERA_TOKEN_MODE: 'opaque' }),
+  ]);
 }, 90_000);
 
 afterAll(async () => {
@@ -114,6 +119,165 @@ describe('user enumeration', () => {
     const last = Number(ratios.at(-1)?.split('= ')[1]);
     expect(Math.abs(last - 1)).toBeLessThanOrEqual(0.2);
   }, 90_000);
+});
+
+/** Opens a socket, writes `head`, then one byte of `drip` a second; resolves when the server closes. */
+function slowClient(
+  port: number,
+  head: string,
+  drip: string,
+): Promise<{ closedAfterMs: number; answer: string }> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent < drip.length && !socket.destroyed) socket.write(drip[sent++] as string);
+    }, 1000);
+    socket.on('data', (chunk) => {
+      answer += String(chunk);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve({ closedAfterMs: performance.now() - started, answer });
+    });
+    socket.write(head);
+  });
+}
+
+describe('slow clients', () => {
+  it('a client sending its headers one byte a second is cut off by the headers timeout; others are served meanwhile', async () => {
+    const port = Number(new URL(stack.authUrl).port);
+    const slowHeaders = slowClient(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ', 'a'.repeat(60));
+    const slowBody = slowClient(
+      port,
+      'POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{',
+      '"'.repeat(60),
+    );
+    const meanwhile = await fetch(`${stack.authUrl}/healthz`);
+    expect(meanwhile.status).toBe(200);
+    const [headers, body] = await Promise.all([slowHeaders, slowBody]);
+    console.log(
+      `slow clients: headers cut after ${Math.round(headers.closedAfterMs)} ms (timeout 2 s), body after ${Math.round(body.closedAfterMs)} ms (timeout 3 s)`,
+    );
+    expect(headers.closedAfterMs).toBeLessThan(8000);
+    expect(body.closedAfterMs).toBeLessThan(9000);
+    expect(headers.answer).toMatch(/^HTTP\/1\.1 408|^$/);
+    expect(body.answer).toMatch(/^HTTP\/1\.1 408|^$/);
+  }, 30_000);
+});
+
+describe('oversized input', () => {
+  it('a 100 KB header or a 20 KB cookie is refused with 431 by the auth service and both guards', async () => {
+    const urls = [stack.authUrl, stack.services.orders as string, stack.services.profile as string];
+    for (const url of urls) {
+      for (const header of [
+        ['x-big', 'a'.repeat(100 * 1024)],
+        ['cookie', `tessera_access=${'b'.repeat(20 * 1024)}`],
+      ] as [string, string][]) {
+        const answer = await rawRequest(url, { path: '/whoami', headers: [header] });
+        expect(answer.status, `${url} ${header[0]}`).toBe(431);
+      }
+    }
+  });
+
+  it('a body over the limit is refused with 413 problem+json, before it is parsed', async () => {
+    const big = JSON.stringify({ username: 'alice', password: 'x'.repeat(2 * 1024 * 1024) });
+    const answer = await rawRequest(stack.authUrl, {
+      method: 'POST',
+      path: '/v1/login',
+      headers: [['content-type', 'application/json']],
+      body: big,
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const deep = '['.repeat(16 * 1024);
+    const nested = await rawRequest(stack.authUrl, {
+      method: 'POST',
+      path: '/v1/login',
+      headers: [['content-type', 'application/json']],
+      body: deep,
+    });
+    expect([400, 413]).toContain(nested.status);
+  });
+});
+
+describe('credentials that name a real session but carry a wrong secret', () => {
+  const wrongSecret = (token: string) => `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(43)}`;
+
+  it('a refresh token with the right session id and a wrong secret is refused and revokes nothing', async () => {
+    const session = (await (
+      await loginRequest(stack.authUrl, 'alice', PASSWORDS.alice as string)
+    ).json()) as {
+      accessToken: string;
+      refreshToken: string;
+    };
+    recordSecret(session.refreshToken);
+    const forged = await fetch(`${stack.authUrl}/v1/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: wrongSecret(session.refreshToken) }),
+    });
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { code: string }).code).toBe('invalid_token');
+    const genuine = await fetch(`${stack.authUrl}/v1/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: session.refreshToken }),
+    });
+    expect(genuine.status).toBe(200);
+    recordSecret(((await genuine.json()) as { refreshToken: string }).refreshToken);
+  });
+
+  it('opaque mode: a session token with the right session id and a wrong secret is refused; the session lives on', async () => {
+    const session = (await (await loginRequest(opaque, 'alice', PASSWORDS.alice as string)).json()) as {
+      accessToken: string;
+    };
+    recordSecret(session.accessToken);
+    expect(session.accessToken.startsWith('tss_')).toBe(true);
+    for (const path of ['/v1/session', '/v1/authorize']) {
+      const forged = await rawRequest(opaque, {
+        path,
+        headers: [['authorization', `Bearer ${wrongSecret(session.accessToken)}`]],
+      });
+      expect(forged.status, path).toBe(401);
+      const cookie = await rawRequest(opaque, {
+        path,
+        headers: [['cookie', `tessera_session=${wrongSecret(session.accessToken)}`]],
+      });
+      expect(cookie.status, path).toBe(401);
+      const genuine = await rawRequest(opaque, {
+        path,
+        headers: [['authorization', `Bearer ${session.accessToken}`]],
+      });
+      expect(genuine.status, path).toBe(200);
+    }
+  });
+});
+
+describe('tokens in URLs', () => {
+  it('an access token in the query string is never accepted (auth service and both guards)', async () => {
+    const { accessToken } = await stack.login('alice');
+    for (const [url, path] of [
+      [stack.authUrl, '/v1/session'],
+      [stack.authUrl, '/v1/authorize'],
+      [stack.services.orders as string, '/whoami'],
+      [stack.services.profile as string, '/whoami'],
+    ] as const) {
+      for (const name of ['access_token', 'token', 'tessera_access']) {
+        const answer = await rawRequest(url, { path: `${path}?${name}=${accessToken}` });
+        expect(answer.status, `${url}${path}?${name}=`).toBe(401);
+      }
+    }
+  });
+
+  it('token answers are not cacheable', async () => {
+    const response = await loginRequest(stack.authUrl, 'alice', PASSWORDS.alice as string);
+    recordSecret(((await response.json()) as { accessToken: string }).accessToken);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
 });
 
 describe('re-authentication (ASVS 7.2.4)', () => {
