@@ -273,6 +273,20 @@ describe('tokens in URLs', () => {
     }
   });
 
+  it('every answer of the auth service carries X-Content-Type-Options: nosniff', async () => {
+    for (const [method, path] of [
+      ['GET', '/healthz'],
+      ['GET', '/v1/session'],
+      ['POST', '/v1/login'],
+      ['GET', '/.well-known/jwks.json'],
+      ['GET', '/no-such-path'],
+    ] as const) {
+      const response = await fetch(`${stack.authUrl}${path}`, { method });
+      await response.arrayBuffer();
+      expect(response.headers.get('x-content-type-options'), `${method} ${path}`).toBe('nosniff');
+    }
+  });
+
   it('token answers are not cacheable', async () => {
     const response = await loginRequest(stack.authUrl, 'alice', PASSWORDS.alice as string);
     recordSecret(((await response.json()) as { accessToken: string }).accessToken);

@@ -128,6 +128,8 @@ export async function buildAuthServer(
   });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
+    // ASVS 5.0 3.4.4: no response is content-sniffed (a JSON answer is never run as HTML or script).
+    reply.header('x-content-type-options', 'nosniff');
     if (closing) reply.header('connection', 'close');
     return payload;
   });
