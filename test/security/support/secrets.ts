@@ -29,7 +29,7 @@ export const LEAK_PATTERNS: RegExp[] = [
   /\b(Type|Reference|Syntax|Range)?Error: /,
   /\b(WRONGTYPE|NOSCRIPT|NOAUTH|NOPERM|READONLY|CROSSSLOT|MOVED|ASK|CLUSTERDOWN|LOADING|MASTERDOWN)\b/,
   /\bERR (unknown|wrong|syntax|Error)/, // Redis error replies
-  /\/(work|home|root|tmp|usr)\/[\w./-]+/, // a file path
+  /\/(work|home|tmp|usr|opt|var|srv)\/[\w.-]+\/|\/root\/\.|\.(ts|js|cjs|mjs|lua)\b:\d+/, // a file path
   /node_modules/,
 ];
 
