@@ -268,6 +268,31 @@ export async function buildCorpus(input: CorpusInput): Promise<AttackCase[]> {
   ] as const) {
     add(`claims: ${name}`, bearer(genuine(header, claims as Record<string, unknown>)));
   }
+  // header and claim types, other serializations
+  for (const [name, hdr] of [
+    ['alg as an array', { ...header, alg: [alg] }],
+    ['alg null', { ...header, alg: null }],
+    ['kid as a number', { ...header, kid: 1 }],
+    ['kid as an object', { ...header, kid: { $ne: '' } }],
+  ] as const) {
+    add(`header: ${name}`, bearer(genuine(hdr as Record<string, unknown>, payload)));
+  }
+  for (const [name, claims] of [
+    ['exp as a string', { ...payload, exp: String(payload.exp) }],
+    ['sub as a number', { ...payload, sub: 42 }],
+    ['sid as an array', { ...payload, sid: [payload.sid] }],
+  ] as const) {
+    add(`claims: ${name}`, bearer(genuine(header, claims as Record<string, unknown>)));
+  }
+  add(
+    'JWS JSON serialization (flattened)',
+    bearer(b64u(JSON.stringify({ protected: h, payload: p, signature: s }))),
+  );
+  add(
+    'JWE-shaped token (5 parts)',
+    bearer(`${encodeJson({ alg: 'dir', enc: 'A256GCM' })}..${b64u('iv')}.${p}.${b64u('tag')}`),
+  );
+  add('four parts', bearer(`${h}.${p}.${s}.${s}`));
   // other credentials presented as access tokens
   add('refresh token as access token', bearer(input.refreshToken));
   add('opaque session token as access token', bearer(`tss_${payload.sid}.${b64u(Buffer.alloc(32, 7))}`));
