@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { type RedisServer, startRedis } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest } from './support/raw-http.ts';
 import { findLeaks, recordSecret, secretCount } from './support/secrets.ts';
-import { PASSWORDS, type Stack, startStack } from './support/stack.ts';
+import { ADMIN_TOKEN, PASSWORDS, type Stack, startStack } from './support/stack.ts';
 
 /** Abuse: user enumeration, slow clients, oversized input, cookie attributes, secrets in logs. */
 let redis: RedisServer;
@@ -291,6 +293,38 @@ describe('tokens in URLs', () => {
     const response = await loginRequest(stack.authUrl, 'alice', PASSWORDS.alice as string);
     recordSecret(((await response.json()) as { accessToken: string }).accessToken);
     expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
+describe('account removal (ASVS 7.4.2)', () => {
+  it('a user removed from the user store keeps no session: refresh refuses and ends it', async () => {
+    const password = 'carol-correct-horse-battery';
+    recordSecret(password);
+    const created = await fetch(`${stack.authUrl}/v1/admin/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'carol', password, roles: ['user'] }),
+    });
+    expect(created.status).toBe(201);
+    const session = (await (await loginRequest(stack.authUrl, 'carol', password)).json()) as {
+      accessToken: string;
+      refreshToken: string;
+    };
+    recordSecret(session.refreshToken);
+    const file = join(stack.dataDir, 'users.json');
+    const users = JSON.parse(readFileSync(file, 'utf8')) as { users: { username: string }[] };
+    users.users = users.users.filter((u) => u.username !== 'carol');
+    writeFileSync(file, JSON.stringify(users));
+    const refreshed = await fetch(`${stack.authUrl}/v1/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: session.refreshToken }),
+    });
+    expect(refreshed.status).toBe(401);
+    const listed = await fetch(`${stack.authUrl}/v1/session`, {
+      headers: { authorization: `Bearer ${session.accessToken}` },
+    });
+    expect(listed.status).toBe(401);
   });
 });
 

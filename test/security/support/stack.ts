@@ -26,6 +26,8 @@ export interface Stack {
   /** Example services by name (orders: Express, profile: Fastify); empty when not started. */
   services: Partial<Record<'orders' | 'profile', string>>;
   serverEnv: Record<string, string>;
+  /** The auth service's data dir (key file, users file). */
+  dataDir: string;
   processes: RunningProcess[];
   /** Logs `username` in (status 200 expected); every token it returns is recorded as a secret. */
   login(username: string): Promise<TokenResponse>;
@@ -131,6 +133,7 @@ export async function startStack(options: {
       authUrl,
       services,
       serverEnv,
+      dataDir,
       processes,
       async login(username) {
         const response = await fetch(`${authUrl}/v1/login`, {

@@ -133,6 +133,12 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
         }
         const issued = await ctx.sessions.refresh(token, describeClient(request));
         request.tesseraUser = { userId: issued.session.userId, sessionId: issued.session.id };
+        // A user removed from the user store keeps no session (ASVS 5.0 7.4.2): the next refresh ends it.
+        if (!(await ctx.users.findById(issued.session.userId))) {
+          ctx.revoked.add([issued.session.id]);
+          await ctx.sessions.revokeSession(issued.session.id);
+          throw new InvalidTokenError('The user of this session no longer exists');
+        }
         ctx.metrics.refreshes.inc({ outcome: 'success' });
         return sendTokens(reply, ctx, issued, fromCookie || wantsCookies(request));
       } catch (error) {
