@@ -88,7 +88,7 @@ export async function buildAuthServer(
         {
           headersTimeout: config.headersTimeoutMs,
           requestTimeout: config.requestTimeoutMs,
-          connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+          connectionsCheckingInterval: Math.max(100, Math.min(1000, config.headersTimeoutMs)),
         },
         handler,
       ),

@@ -114,8 +114,8 @@ function readClaims(payload: JWTPayload, audience: string): AccessTokenClaims | 
 
 /**
  * `true` when the JOSE header and the payload are exactly `JSON.stringify` of what they parse
- * to, as every token Tessera signs is: no duplicate member (a parser differential, RFC 8725
- * §3.2 / RFC 7515 §4 allow either "reject" or "last wins"; we reject), no padding or reordering.
+ * to, as every token Tessera signs is: no duplicate member (a parser differential: RFC 7515 §4
+ * and RFC 7519 §4 allow either "reject" or "last wins"; we reject), no whitespace or escapes.
  */
 function isCanonicalJws(token: string): boolean {
   const parts = token.split('.');
