@@ -1,12 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { verifyAccessToken } from '@tessera/core';
 import {
   hashToken,
   openSuccessor,
   parseOpaqueToken,
   parseRevocationEntry,
   parseSessionId,
-  verifyAccessToken,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import { credentialFrom } from '@tessera/guard';
 import { type RedisServer, startRedis } from '@tessera/testkit';
 import fc from 'fast-check';

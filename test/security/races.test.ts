@@ -1,7 +1,6 @@
 import { createGuard, type Guard } from '@tessera/guard';
-import { type RedisServer, startRedis } from '@tessera/testkit';
+import { type RedisServer, startRedis, startTcpProxy, type TcpProxy } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTcpProxy, type TcpProxy } from '../../packages/guard/src/testing/tcp-proxy.ts';
 import { findLeaks, recordSecret } from './support/secrets.ts';
 import { ADMIN_TOKEN, PASSWORDS, type Stack, startStack, type TokenResponse } from './support/stack.ts';
 

@@ -1,11 +1,11 @@
+import { isTesseraError } from '@tessera/core';
 import {
   CsrfError,
   InvalidCredentialsError,
   InvalidTokenError,
-  isTesseraError,
   parseOpaqueToken,
   RefreshTokenReusedError,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import type { FastifyRequest } from 'fastify';
 import { normalizeUsername } from '../../users/username.ts';
 import type { AppContext } from '../context.ts';
@@ -17,9 +17,10 @@ import {
   wantsCookies,
 } from '../credentials.ts';
 import { enforceLoginRateLimit } from '../login-rate-limit.ts';
+import { recordRevocation } from '../recent-revocations.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
 import { LoginBody, Problem, RefreshBody, TokenResponse } from '../schemas.ts';
-import { authenticateRequest, describeClient, sendTokens } from '../session-view.ts';
+import { describeClient, sendTokens } from '../session-view.ts';
 
 const problem = (description: string) => ({
   description,
@@ -45,10 +46,9 @@ async function endPresentedSession(request: FastifyRequest, ctx: AppContext): Pr
     return null; // expired, revoked or forged: nothing to end
   });
   if (current === null) return;
-  ctx.revoked.add([current.session.id]);
+  ctx.revoked.add([current.session.id]); // before the store, as logout
   if (await ctx.sessions.revokeSession(current.session.id)) {
-    ctx.metrics.revocations.inc({ kind: 'session' });
-    ctx.metrics.activeSessions.dec();
+    recordRevocation(ctx, { kind: 'session', sessionIds: [current.session.id], live: 1 });
   }
 }
 
@@ -136,7 +136,9 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
         // A user removed from the user store keeps no session (ASVS 5.0 7.4.2): the next refresh ends it.
         if (!(await ctx.users.findById(issued.session.userId))) {
           ctx.revoked.add([issued.session.id]);
-          await ctx.sessions.revokeSession(issued.session.id);
+          if (await ctx.sessions.revokeSession(issued.session.id)) {
+            recordRevocation(ctx, { kind: 'session', sessionIds: [issued.session.id], live: 1 });
+          }
           throw new InvalidTokenError('The user of this session no longer exists');
         }
         ctx.metrics.refreshes.inc({ outcome: 'success' });
@@ -145,10 +147,8 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
         ctx.metrics.refreshes.inc({ outcome: outcomeOf(error) });
         if (error instanceof RefreshTokenReusedError) {
           const reused = token === undefined ? null : parseOpaqueToken(token, 'refresh');
-          if (reused) ctx.revoked.add([reused.sessionId]);
           ctx.metrics.reuseDetections.inc();
-          ctx.metrics.revocations.inc({ kind: 'session' });
-          ctx.metrics.activeSessions.dec();
+          recordRevocation(ctx, { kind: 'session', sessionIds: reused ? [reused.sessionId] : [], live: 1 });
         }
         throw error;
       }
@@ -163,22 +163,17 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
     auth: 'session',
     responses: { 204: { description: 'Session ended' }, 401: problem('invalid_token') },
     errors: ['invalid_token', 'token_expired', 'session_revoked', 'csrf', 'store_unavailable'],
-    async handler(request, reply) {
-      let session: Awaited<ReturnType<typeof authenticateRequest>>['session'];
-      try {
-        ({ session } = await authenticateRequest(request, ctx));
-      } catch (error) {
-        // A failed logout still clears the cookies (an expired access cookie is not even sent,
-        // but the refresh cookie must go), unless the request is a refused cross-site one.
-        if (!(error instanceof CsrfError) && request.headers.authorization === undefined) {
-          clearCredentialCookies(reply, ctx);
-        }
-        throw error;
+    onAuthFailure(request, reply, error) {
+      // A failed logout still clears the cookies (an expired access cookie is not even sent,
+      // but the refresh cookie must go), unless the request is a refused cross-site one.
+      if (!(error instanceof CsrfError) && request.headers.authorization === undefined) {
+        clearCredentialCookies(reply, ctx);
       }
-      ctx.revoked.add([session.id]);
+    },
+    async handler(_request, reply, { session }) {
+      ctx.revoked.add([session.id]); // before the store: /v1/authorize refuses it from now on
       if (await ctx.sessions.revokeSession(session.id)) {
-        ctx.metrics.revocations.inc({ kind: 'session' });
-        ctx.metrics.activeSessions.dec();
+        recordRevocation(ctx, { kind: 'session', sessionIds: [session.id], live: 1 });
       }
       clearCredentialCookies(reply, ctx);
       return reply.code(204).send();
@@ -193,12 +188,9 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
     auth: 'session',
     responses: { 204: { description: 'Every session of the user ended' }, 401: problem('invalid_token') },
     errors: ['invalid_token', 'token_expired', 'session_revoked', 'csrf', 'store_unavailable'],
-    async handler(request, reply) {
-      const { session } = await authenticateRequest(request, ctx);
-      ctx.revoked.add((await ctx.sessions.listSessions(session.userId)).map((s) => s.id));
-      const count = await ctx.sessions.revokeUserSessions(session.userId);
-      ctx.metrics.revocations.inc({ kind: 'user' });
-      ctx.metrics.activeSessions.dec(count);
+    async handler(_request, reply, { session }) {
+      const { sessionIds, count } = await ctx.sessions.revokeUserSessions(session.userId);
+      recordRevocation(ctx, { kind: 'user', sessionIds, live: count });
       clearCredentialCookies(reply, ctx);
       return reply.code(204).send();
     },
