@@ -23,6 +23,16 @@ describe('credentialFrom', () => {
   });
 });
 
+describe('credentialFrom with Node headersDistinct (every header a list)', () => {
+  it('refuses two Authorization headers, even beside a cookie; reads one as before', () => {
+    const pair = ['Bearer genuine', 'Bearer forged'];
+    expect(credentialFrom({ authorization: pair })).toBeUndefined();
+    expect(credentialFrom({ authorization: pair, cookie: ['tessera_access=c'] })).toBeUndefined();
+    expect(credentialFrom({ authorization: ['Bearer one'], cookie: ['tessera_access=c'] })).toBe('one');
+    expect(credentialFrom({ cookie: ['a=1', 'tessera_access=c'] })).toBe('c');
+  });
+});
+
 describe('ExpiringLru', () => {
   it('evicts the least recently used entry and never returns an expired one', () => {
     const lru = new ExpiringLru<number>(2);

@@ -41,7 +41,10 @@ function readHeader(headers: HeaderSource, name: string): string | undefined {
 /**
  * The request's credential: `Authorization: Bearer <token>` (RFC 6750 §2.1), else the cookie
  * `cookieName` (`tessera_access` in jwt mode, `tessera_session` in opaque mode). `undefined`
- * when there is none, or the header is larger than {@link MAX_CREDENTIAL_HEADER_LENGTH}.
+ * when there is none, the header is larger than {@link MAX_CREDENTIAL_HEADER_LENGTH}, or the
+ * request has two `Authorization` headers (`headers` as Node's `req.headersDistinct`, where
+ * every header is a list: `req.headers` keeps only the first of the pair and drops the
+ * second, so a genuine token first and a forged one second would pass as the first alone).
  *
  * @example
  * ```ts
@@ -52,6 +55,8 @@ export function credentialFrom(
   headers: HeaderSource,
   cookieName: string = ACCESS_COOKIE,
 ): string | undefined {
+  const distinct = headers instanceof Headers ? undefined : headers.authorization;
+  if (Array.isArray(distinct) && distinct.length > 1) return undefined; // two Authorization headers
   const authorization = readHeader(headers, 'authorization');
   if (authorization !== undefined && authorization.length <= MAX_CREDENTIAL_HEADER_LENGTH) {
     const match = /^Bearer +(\S+) *$/i.exec(authorization);
@@ -91,6 +96,8 @@ export interface Guard {
    * — the issuer's or `allowedOrigins` — or `X-Tessera-CSRF: 1`, else 403 `csrf`), then the
    * request's credential, decided synchronously when it can be (as {@link authenticateCached}),
    * else a promise (as {@link authenticate}). Never throws.
+   * Pass Node's `req.headersDistinct` (as the adapters do) so that two `Authorization`
+   * headers are seen, and refused, rather than the first alone.
    */
   authenticateRequest(headers: HeaderSource, method: string): RequestResult | Promise<RequestResult>;
   /** The credential of a request (bearer header, else the mode's cookie). */

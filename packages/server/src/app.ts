@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import { type Clock, systemClock } from '@tessera/core';
@@ -116,6 +117,16 @@ export async function buildAuthServer(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: fastifyTrustProxy(config.trustProxy),
+    // Slow clients (one byte a second): Node checks these every connectionsCheckingInterval.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          headersTimeout: config.headersTimeoutMs,
+          requestTimeout: config.requestTimeoutMs,
+          connectionsCheckingInterval: Math.max(100, Math.min(1000, config.headersTimeoutMs)),
+        },
+        handler,
+      ),
     // Errors Fastify raises before routing (a malformed URL such as /v1/sessions/%zz) go
     // through the same problem+json path as every other error; their text echoes the URL.
     frameworkErrors: (error, _request, reply) => {
@@ -162,6 +173,8 @@ export async function buildAuthServer(
   // Callback hooks, not async ones: no promise per request on the hot path (/v1/authorize).
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    // ASVS 5.0 3.4.4: no response is content-sniffed (a JSON answer is never run as HTML or script).
+    reply.header('x-content-type-options', 'nosniff');
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });

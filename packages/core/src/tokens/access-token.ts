@@ -125,11 +125,32 @@ function tooLongLived(claims: AccessTokenClaims, maxLifetimeMs: number): boolean
 }
 
 /**
+ * `true` when the JOSE header and the payload are exactly `JSON.stringify` of what they parse
+ * to, as every token Tessera signs is: no duplicate member (a parser differential: RFC 7515 §4
+ * and RFC 7519 §4 allow either "reject" or "last wins"; we reject), no whitespace or escapes.
+ */
+function isCanonicalJws(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  for (const part of parts.slice(0, 2) as [string, string]) {
+    try {
+      const text = Buffer.from(part, 'base64url').toString('utf8');
+      if (JSON.stringify(JSON.parse(text)) !== text) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
  * Verifies an access token: signature by a key from `keys` (its `kid`), an algorithm from
  * `algorithms` (never `none` or HMAC), `typ: at+jwt`, `iss`, `aud`, `exp`/`nbf`/`iat` with
  * {@link CLOCK_TOLERANCE_SECONDS}, and the presence and types of `sub`, `sid`, `jti`, `roles`,
  * `exp`, `iat`, and with `maxLifetimeMs` that `exp − iat` is no longer than a genuine token's.
  * `jku`, `x5u` and embedded `jwk` headers are ignored: keys only come from `keys`.
+ * A header or payload that is not the canonical JSON Tessera signs (e.g. a duplicate member) is
+ * refused.
  *
  * Never throws for any token input (wrong type, too long, malformed): the answer is
  * `{ ok: false, reason: 'invalid' }`, or `'expired'` for an authentic token past `exp`.
@@ -157,6 +178,7 @@ export async function verifyAccessToken(
     throw new TypeError('maxLifetimeMs must be a positive number of milliseconds');
   }
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return INVALID;
+  if (!isCanonicalJws(token)) return INVALID;
   const currentMs = now ?? Date.now();
   try {
     const { payload, protectedHeader } = await jwtVerify(token, keys, {

@@ -85,6 +85,9 @@ describe('loadConfig', () => {
     ['TESSERA_FAIL_OPEN', 'sure'],
     ['TESSERA_REVOCATION_CHECK', 'never'],
     ['LOG_LEVEL', 'loud'],
+    ['TESSERA_HEADERS_TIMEOUT', 'soon'],
+    ['TESSERA_REQUEST_TIMEOUT', '0s'],
+    ['TESSERA_HEADERS_TIMEOUT', '1h'],
   ])('%s=%s stops start-up naming the variable', (name, value) => {
     let error: unknown;
     try {

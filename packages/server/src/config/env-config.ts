@@ -41,7 +41,12 @@ export interface ServerConfig {
   authUrl: string;
   /** Security events (docs/events.md). */
   ssf: SsfConfig;
+  /** A client must send its request headers within this (slow-client defence). */
+  headersTimeoutMs: number;
+  /** A client must send its whole request (headers and body) within this. */
+  requestTimeoutMs: number;
 }
+
 
 /** `TESSERA_SSF_*`: transmitter delivery and receiver settings. Durations in ms. */
 export interface SsfConfig {
@@ -220,6 +225,11 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   oneOf(env, 'TESSERA_REVOCATION_CHECK', ['feed', 'request'], 'feed');
   duration(env, 'TESSERA_FEED_MAX_LAG', '2s');
   boolean(env, 'TESSERA_FAIL_OPEN', false);
+  const headersTimeoutMs = duration(env, 'TESSERA_HEADERS_TIMEOUT', '10s', 300_000);
+  const requestTimeoutMs = duration(env, 'TESSERA_REQUEST_TIMEOUT', '30s', 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('TESSERA_HEADERS_TIMEOUT: expected at most TESSERA_REQUEST_TIMEOUT');
+  }
   return {
     host,
     port,
@@ -259,5 +269,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       pollWaitMs: duration(env, 'TESSERA_SSF_POLL_WAIT', '20s', 60_000),
       inactivityTimeoutMs: duration(env, 'TESSERA_SSF_INACTIVITY_TIMEOUT', '30d'),
     },
+    headersTimeoutMs,
+    requestTimeoutMs,
   };
 }

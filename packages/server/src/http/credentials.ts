@@ -22,6 +22,10 @@ export interface Credential {
 /** The bearer token, else the access (jwt) or session (opaque) cookie; `null` when none. */
 export function readCredential(request: FastifyRequest, ctx: AppContext): Credential | null {
   const header = request.headers.authorization;
+  // Node keeps the first of two Authorization headers and drops the second: refuse the pair.
+  if ((request.raw.headersDistinct?.authorization?.length ?? 0) > 1) {
+    throw new InvalidTokenError('More than one Authorization header');
+  }
   if (header !== undefined) {
     const match = /^Bearer +([^\s]+) *$/i.exec(header);
     if (!match?.[1]) throw new InvalidTokenError('The Authorization header is not a Bearer token');

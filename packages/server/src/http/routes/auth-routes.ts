@@ -6,9 +6,16 @@ import {
   parseOpaqueToken,
   RefreshTokenReusedError,
 } from '@tessera/core/internal';
+import type { FastifyRequest } from 'fastify';
 import { normalizeUsername } from '../../users/username.ts';
 import type { AppContext } from '../context.ts';
-import { checkCsrf, clearCredentialCookies, REFRESH_COOKIE, wantsCookies } from '../credentials.ts';
+import {
+  checkCsrf,
+  clearCredentialCookies,
+  REFRESH_COOKIE,
+  readCredential,
+  wantsCookies,
+} from '../credentials.ts';
 import { beginLoginAttempt } from '../login-rate-limit.ts';
 import { recordRevocation } from '../recent-revocations.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
@@ -20,6 +27,30 @@ const problem = (description: string) => ({
   schema: Problem,
   media: 'application/problem+json',
 });
+
+/**
+ * A login ends the session whose valid credential the request carried (bearer or cookie), so
+ * re-authenticating never leaves the previous session alive beside the new one (ASVS 5.0
+ * 7.2.4). Runs after the new session exists, so the `reject` policy is unchanged.
+ */
+async function endPresentedSession(request: FastifyRequest, ctx: AppContext): Promise<void> {
+  let token: string | undefined;
+  try {
+    token = readCredential(request, ctx)?.token;
+  } catch {
+    return; // a malformed Authorization header names no session
+  }
+  if (token === undefined) return;
+  const current = await ctx.sessions.authenticate(token).catch((error: unknown) => {
+    if (isTesseraError(error) && error.code === 'store_unavailable') throw error;
+    return null; // expired, revoked or forged: nothing to end
+  });
+  if (current === null) return;
+  ctx.revoked.add([current.session.id]); // before the store, as logout
+  if (await ctx.sessions.revokeSession(current.session.id)) {
+    recordRevocation(ctx, { kind: 'session', sessionIds: [current.session.id], live: 1 });
+  }
+}
 
 function outcomeOf(error: unknown): string {
   return isTesseraError(error) ? error.code : 'error';
@@ -57,6 +88,7 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
           force: body.force ?? false,
         });
         request.tesseraUser = { userId: user.id, sessionId: issued.session.id };
+        await endPresentedSession(request, ctx);
         ctx.metrics.logins.inc({ outcome: 'success' });
         ctx.metrics.activeSessions.inc();
         return sendTokens(reply, ctx, issued, wantsCookies(request));
@@ -102,6 +134,14 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
         }
         const issued = await ctx.sessions.refresh(token, describeClient(request));
         request.tesseraUser = { userId: issued.session.userId, sessionId: issued.session.id };
+        // A user removed from the user store keeps no session (ASVS 5.0 7.4.2): the next refresh ends it.
+        if (!(await ctx.users.findById(issued.session.userId))) {
+          ctx.revoked.add([issued.session.id]);
+          if (await ctx.sessions.revokeSession(issued.session.id)) {
+            recordRevocation(ctx, { kind: 'session', sessionIds: [issued.session.id], live: 1 });
+          }
+          throw new InvalidTokenError('The user of this session no longer exists');
+        }
         ctx.metrics.refreshes.inc({ outcome: 'success' });
         return sendTokens(reply, ctx, issued, fromCookie || wantsCookies(request));
       } catch (error) {
