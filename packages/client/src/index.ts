@@ -1,3 +1,8 @@
-export { createTesseraClient, type TesseraClient, type TesseraClientOptions } from './client.ts';
-export { TesseraClientError } from './errors.ts';
+export {
+  createTesseraClient,
+  type SignedOut,
+  type TesseraClient,
+  type TesseraClientOptions,
+} from './client.ts';
+export { TesseraClientError, type TesseraErrorCode } from './errors.ts';
 export type { ClientSession, TokenResponseBody } from './types.ts';

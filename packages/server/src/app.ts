@@ -19,6 +19,8 @@ import { sessionRoutes } from './http/routes/session-routes.ts';
 import { wellKnownRoutes } from './http/routes/well-known-routes.ts';
 import { Problem } from './http/schemas.ts';
 import { createServerMetrics } from './metrics/server-metrics.ts';
+import { pageRoutes } from './pages/page-routes.ts';
+import { createSessionEventsSource } from './pages/session-events-source.ts';
 import { openResources, type ResourceOverrides } from './resources.ts';
 
 /** Largest request body accepted (bytes); more is 413 `payload_too_large`. */
@@ -38,6 +40,7 @@ export function listRoutes(ctx: AppContext): RouteSpec[] {
     ...wellKnownRoutes(ctx),
     ...adminRoutes(ctx),
     ...opsRoutes(ctx),
+    ...pageRoutes(ctx),
   ];
 }
 
@@ -73,6 +76,7 @@ export async function buildAuthServer(
     metrics: createServerMetrics(countSessions),
     revoked: createRecentRevocations(clock),
     localAdminToken: randomBytes(32).toString('base64url'),
+    sessionEvents: createSessionEventsSource({ store, clock }),
     ...resources.context,
   };
 
@@ -114,6 +118,7 @@ export async function buildAuthServer(
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+    ctx.sessionEvents.close(); // open event streams end, so close() does not wait for them
   });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
