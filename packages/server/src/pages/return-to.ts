@@ -22,6 +22,8 @@ export function safeReturnTo(raw: unknown, issuer: string, allowedOrigins: reado
   if (typeof raw !== 'string' || raw === '' || raw.length > 2048 || suspicious(raw)) {
     return DEFAULT_RETURN_TO;
   }
+  // A path on the issuer ("/orders") or an absolute http(s) URL; nothing relative to the page.
+  if (!raw.startsWith('/') && !/^https?:\/\//i.test(raw)) return DEFAULT_RETURN_TO;
   const issuerOrigin = new URL(issuer).origin;
   let target: URL;
   try {
