@@ -1,7 +1,7 @@
 /**
  * A cross-tab lock for runtimes without the Web Locks API, elected over a `BroadcastChannel`:
  * a tab claims (random id + time), listens for competing claims for `SETTLE_MS`, and the
- * earliest claim wins; a holder answers later claims with `held`, and says `released` when
+ * earliest claim wins and says `held` (again to every later claim), and `released` when
  * done. A holder that vanishes (tab closed) is waited for at most `HOLD_TIMEOUT_MS`.
  *
  * Best effort: two tabs that do not hear each other's claim within `SETTLE_MS` may both run
@@ -69,6 +69,8 @@ async function acquire(name: string): Promise<() => void> {
   }
   holding = true;
   const id = mine.id;
+  // A tab that opened its channel after our claim never heard it, and may believe it won: say so.
+  channel.postMessage({ type: 'held', id } satisfies LockMessage);
   return () => {
     holding = false;
     channel.postMessage({ type: 'released', id } satisfies LockMessage);
