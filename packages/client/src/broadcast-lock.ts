@@ -28,6 +28,7 @@ function earlier(a: { id: string; at: number }, b: { id: string; at: number }): 
 
 async function acquire(name: string): Promise<() => void> {
   const channel = new BroadcastChannel(name);
+  (channel as { unref?: () => void }).unref?.();
   let mine: { id: string; at: number } | undefined;
   let holding = false;
   let rivals: Array<{ id: string; at: number }> = [];

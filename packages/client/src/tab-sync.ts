@@ -45,6 +45,7 @@ function isTabMessage(value: unknown): value is TabMessage {
 export function openTabSync(name: string): TabSync | undefined {
   if (typeof globalThis.BroadcastChannel !== 'function') return undefined;
   const channel = new BroadcastChannel(name);
+  (channel as { unref?: () => void }).unref?.(); // Node: an open channel must not keep the process alive
   const listeners = new Set<(message: TabMessage) => void>();
   channel.onmessage = (event: MessageEvent) => {
     if (!isTabMessage(event.data)) return;
