@@ -148,15 +148,22 @@ describe.skipIf(!existsSync(CHROMIUM))(
       const cookies = await context.cookies();
       expect(cookies.map((c) => c.name).sort()).toEqual(['tessera_access', 'tessera_refresh']);
       expect(cookies.every((c) => c.httpOnly && c.sameSite === 'Lax')).toBe(true);
+      // Fine at 320 px: nothing wider than the screen.
+      await page.setViewportSize({ width: 320, height: 640 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+      await page.setViewportSize({ width: 1100, height: 620 });
       // Keyboard on /account: Tab reaches the row's Sign out button.
       await page.keyboard.press('Tab');
       expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Sign out');
       if (process.env.UPDATE_SCREENSHOTS === '1') {
         mkdirSync(DOCS, { recursive: true });
+        clock.advance(3 * 60_000); // the desktop session is a few minutes old in the pictures
         const phone = await newContext({
           viewport: { width: 375, height: 720 },
           isMobile: true,
           hasTouch: true,
+          userAgent:
+            'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
         });
         const phonePage = await phone.newPage();
         await phonePage.goto(`${base}/login`);
