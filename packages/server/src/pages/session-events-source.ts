@@ -29,7 +29,7 @@ export interface WatchedSession {
 export interface SessionEventsSourceOptions {
   store: SessionStore;
   clock: Clock;
-  /** How often the revocation feed is read while a stream is open. @default 200 */
+  /** How often the revocation feed is read while a stream is open. @default 100 */
   feedIntervalMs?: number;
   /** How often each watched session is looked up (expiry; a feed gap). @default 15000 */
   recheckIntervalMs?: number;
@@ -57,7 +57,7 @@ function ends(entry: RevocationEntry, session: WatchedSession): boolean {
 
 export function createSessionEventsSource(options: SessionEventsSourceOptions): SessionEventsSource {
   const { store, clock } = options;
-  const feedIntervalMs = options.feedIntervalMs ?? 200;
+  const feedIntervalMs = options.feedIntervalMs ?? 100;
   const recheckIntervalMs = options.recheckIntervalMs ?? 15_000;
   const watches = new Set<Watch>();
   let cursor = '0';
