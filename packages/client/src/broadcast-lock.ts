@@ -2,7 +2,8 @@
  * A cross-tab lock for runtimes without the Web Locks API, elected over a `BroadcastChannel`:
  * a tab claims (random id + time), listens for competing claims for `SETTLE_MS`, and the
  * earliest claim wins and says `held` (again to every later claim), and `released` when
- * done. A holder that vanishes (tab closed) is waited for at most `HOLD_TIMEOUT_MS`.
+ * done. A settling tab answers a later claim with its own at once, so a tab that opened its
+ * channel after that claim still hears it. A holder that vanishes (tab closed) is waited for at most `HOLD_TIMEOUT_MS`.
  *
  * Best effort: two tabs that do not hear each other's claim within `SETTLE_MS` may both run
  * (a refresh is then repeated inside the server's grace window, which is harmless).
@@ -13,7 +14,7 @@ type LockMessage =
   | { type: 'held'; id: string }
   | { type: 'released'; id: string };
 
-const SETTLE_MS = 40;
+const SETTLE_MS = 80;
 const HOLD_TIMEOUT_MS = 10_000;
 
 const local = new Map<string, Promise<unknown>>();
@@ -31,6 +32,7 @@ async function acquire(name: string): Promise<() => void> {
   (channel as { unref?: () => void }).unref?.();
   let mine: { id: string; at: number } | undefined;
   let holding = false;
+  let settling = false;
   let rivals: Array<{ id: string; at: number }> = [];
   let heldBy: string | undefined;
   let wake: (() => void) | undefined;
@@ -38,7 +40,14 @@ async function acquire(name: string): Promise<() => void> {
     const message = event.data as LockMessage;
     if (message.type === 'claim') {
       if (holding && mine) channel.postMessage({ type: 'held', id: mine.id } satisfies LockMessage);
-      else rivals.push({ id: message.id, at: message.at });
+      else {
+        rivals.push({ id: message.id, at: message.at });
+        // A later claimer may have opened its channel after our claim went out: tell it again
+        // now, rather than only when our settling ends (timers run late in a busy tab).
+        if (settling && mine && earlier(mine, message)) {
+          channel.postMessage({ type: 'claim', ...mine } satisfies LockMessage);
+        }
+      }
     } else if (message.type === 'held') {
       heldBy = message.id;
     } else if (message.type === 'released' && message.id === heldBy) {
@@ -62,7 +71,9 @@ async function acquire(name: string): Promise<() => void> {
     mine = { id: randomId(), at: Date.now() };
     rivals = [];
     channel.postMessage({ type: 'claim', ...mine } satisfies LockMessage);
+    settling = true;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    settling = false;
     if (heldBy !== undefined) continue;
     const winner = rivals.reduce((best, claim) => (earlier(claim, best) ? claim : best), mine);
     if (winner === mine) break;

@@ -13,6 +13,11 @@ export function startAccountPage(): void {
     window.location.replace(loginUrl(code));
   };
   client.onSignedOut(({ code }) => leave(code));
+  // Leaving the page closes its stream: no probe or refresh from a page that is going away.
+  window.addEventListener('pagehide', () => client.close());
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) window.location.reload(); // back from the page cache: the list may be stale
+  });
 
   if (document.body.dataset.state === 'renew') {
     // The server saw no usable access cookie: refresh (once for every tab) and render again.
