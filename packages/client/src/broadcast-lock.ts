@@ -33,6 +33,7 @@ async function acquire(name: string): Promise<() => void> {
   let mine: { id: string; at: number } | undefined;
   let holding = false;
   let settling = false;
+  const released = new Set<string>();
   let rivals: Array<{ id: string; at: number }> = [];
   let heldBy: string | undefined;
   let wake: (() => void) | undefined;
@@ -49,10 +50,14 @@ async function acquire(name: string): Promise<() => void> {
         }
       }
     } else if (message.type === 'held') {
-      heldBy = message.id;
-    } else if (message.type === 'released' && message.id === heldBy) {
-      heldBy = undefined;
-      wake?.();
+      if (!released.has(message.id)) heldBy = message.id;
+    } else if (message.type === 'released') {
+      // Remembered: a release can arrive before this tab decides to wait for that holder.
+      released.add(message.id);
+      if (message.id === heldBy) {
+        heldBy = undefined;
+        wake?.();
+      }
     }
   };
   const sleep = (ms: number) =>
@@ -74,10 +79,12 @@ async function acquire(name: string): Promise<() => void> {
     settling = true;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     settling = false;
-    if (heldBy !== undefined) continue;
-    const winner = rivals.reduce((best, claim) => (earlier(claim, best) ? claim : best), mine);
-    if (winner === mine) break;
-    heldBy = winner.id; // the winner says `released` when done
+    const live = rivals.filter((claim) => !released.has(claim.id));
+    const winner = live.reduce((best, claim) => (earlier(claim, best) ? claim : best), mine);
+    if (heldBy === undefined && winner === mine) break;
+    // Withdrawn: a tab that took this claim for the winner's stops waiting for it.
+    channel.postMessage({ type: 'released', id: mine.id } satisfies LockMessage);
+    heldBy ??= winner.id; // the holder, or the winner, says `released` when done
   }
   holding = true;
   const id = mine.id;

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,6 @@ import type { FastifyInstance } from 'fastify';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAuthServer } from '../app.ts';
-import { runCli, startService, stopService } from '../cli/run-cli.ts';
 import { loadConfig } from '../config/env-config.ts';
 import { ADMIN_TOKEN, TEST_PASSWORD_PARAMS } from '../testing/test-app.ts';
 
@@ -369,66 +367,4 @@ describe.skipIf(!existsSync(CHROMIUM))(
     });
   },
   180_000,
-);
-
-describe.skipIf(!existsSync(CHROMIUM))(
-  'npm start with the defaults, a user added with the CLI, the login page in a browser',
-  () => {
-    let child: ChildProcess | undefined;
-    let dataDir: string;
-    let env: Record<string, string>;
-    let base: string;
-
-    beforeAll(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'tessera-defaults-'));
-      const port = await freePort();
-      base = `http://127.0.0.1:${port}`;
-      // The defaults, whatever the caller's shell says: an empty variable counts as unset.
-      env = Object.fromEntries(
-        Object.keys(process.env)
-          .filter((name) => name.startsWith('TESSERA_') || name === 'HOST')
-          .map((name) => [name, '']),
-      );
-      Object.assign(env, { PORT: String(port), TESSERA_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-      ({ child } = await startService(env));
-    }, 40_000);
-
-    afterAll(async () => {
-      if (child) await stopService(child);
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-
-    it('signs in on /login and shows /account (cookies without Secure on the loopback issuer)', async () => {
-      const added = await runCli(
-        ['user', 'add', 'alice', '--password-stdin'],
-        env,
-        'correct horse battery\n',
-      );
-      expect(added.code).toBe(0);
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--headless', '--disable-gpu'],
-      });
-      try {
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        page.setDefaultTimeout(15_000);
-        await page.goto(`${base}/login`);
-        await page.getByLabel('Username').fill('alice');
-        await page.getByLabel('Password').fill('correct horse battery');
-        await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-        await page.waitForURL(`${base}/account`);
-        await page.locator('li.session.current', { hasText: 'This device' }).waitFor();
-        const cookies = await context.cookies();
-        expect(cookies.map((c) => [c.name, c.httpOnly, c.secure])).toEqual(
-          expect.arrayContaining([
-            ['tessera_access', true, false],
-            ['tessera_refresh', true, false],
-          ]),
-        );
-      } finally {
-        await browser.close();
-      }
-    });
-  },
 );
