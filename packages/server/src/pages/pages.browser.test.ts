@@ -300,7 +300,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         );
         const before = refreshes.length;
         clock.advance(11 * 60_000); // both tabs' access token (one cookie) has expired at the server
-        await Promise.all([one.reload(), two.reload()]);
+        await Promise.all([one.reload({ waitUntil: 'commit' }), two.reload({ waitUntil: 'commit' })]);
         for (const page of [one, two]) {
           await expect
             .poll(
@@ -332,7 +332,9 @@ describe.skipIf(!existsSync(CHROMIUM))(
         return response.status;
       });
       expect(status).toBe(401);
-      await page.reload(); // renew page: one refresh attempt, refused, then the login page
+      // The renew page: one refresh attempt, refused, then the login page (possibly before the
+      // reloaded page's load event, so wait only for the commit).
+      await page.reload({ waitUntil: 'commit' });
       await page.waitForURL(/\/login\?ended=/);
       expect(refreshes.length - before).toBe(1);
       expect(requests.filter((p) => p === '/v1/refresh')).toHaveLength(1);
