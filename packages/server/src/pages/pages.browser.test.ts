@@ -293,8 +293,12 @@ describe.skipIf(!existsSync(CHROMIUM))(
           });
         }
         const [one, two] = [await context.newPage(), await context.newPage()];
+        // Event streams open before the clock moves (with Web Locks only the first tab holds one).
+        const events = (page: Page) => page.waitForResponse((r) => r.url().endsWith('/v1/session/events'));
+        const streams = [events(one), ...(locks === 'Web Locks' ? [] : [events(two)])];
         await signIn(one, 'alice');
         await two.goto(`${base}/account`);
+        for (const stream of streams) expect((await stream).status()).toBe(200);
         expect(await two.evaluate(() => 'locks' in navigator && navigator.locks !== undefined)).toBe(
           locks === 'Web Locks',
         );
@@ -322,7 +326,11 @@ describe.skipIf(!existsSync(CHROMIUM))(
     it('never loops on a 401 that a refresh cannot fix', async () => {
       const context = await newContext();
       const page = await context.newPage();
+      // The page's event stream must be open before the cookies go, or its connect (without a
+      // cookie) would start the refresh this test counts.
+      const streamOpen = page.waitForResponse((r) => r.url().endsWith('/v1/session/events'));
       await signIn(page, 'kim');
+      expect((await streamOpen).status()).toBe(200);
       const before = refreshes.length;
       const requests: string[] = [];
       page.on('request', (request) => requests.push(new URL(request.url()).pathname));
@@ -336,7 +344,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       // reloaded page's load event, so wait only for the commit).
       await page.reload({ waitUntil: 'commit' });
       await page.waitForURL(/\/login\?ended=/);
-      expect(refreshes.length - before).toBe(1);
+      expect(refreshes.length - before, `requests: ${requests.join(' ')}`).toBe(1);
       expect(requests.filter((p) => p === '/v1/refresh')).toHaveLength(1);
       await context.close();
     });
