@@ -4,5 +4,5 @@ export {
   type TesseraClient,
   type TesseraClientOptions,
 } from './client.ts';
-export { TesseraClientError, type TesseraErrorCode } from './errors.ts';
+export { type ClientErrorCode, type ErrorCode, TesseraClientError } from './errors.ts';
 export type { ClientSession, TokenResponseBody } from './types.ts';

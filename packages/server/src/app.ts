@@ -151,7 +151,7 @@ export async function buildAuthServer(
   ctx.users.warmUp().catch(() => {});
   const routes = listRoutes(ctx);
   const document = buildOpenApiDocument(routes, Problem);
-  registerRoutes(app, [...routes, openApiRoute(document)]);
+  registerRoutes(app, ctx, [...routes, openApiRoute(document)]);
   app.decorate('tessera', ctx);
   return app;
 }

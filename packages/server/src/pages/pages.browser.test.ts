@@ -6,12 +6,12 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '@tessera/core';
 import { freePort } from '@tessera/testkit';
+import { ADMIN_TOKEN, TEST_PASSWORD_PARAMS } from '@tessera/testkit/auth-service';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAuthServer } from '../app.ts';
 import { loadConfig } from '../config/env-config.ts';
-import { ADMIN_TOKEN, TEST_PASSWORD_PARAMS } from '../testing/test-app.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const DOCS = fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url));

@@ -1,6 +1,6 @@
+import { ADMIN_TOKEN, createTestApp, type TestApp } from '@tessera/testkit/auth-service';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, createTestApp, type TestApp } from '../testing/test-app.ts';
 import { describeUserAgent, timeAgo } from './describe-session.ts';
 import { safeReturnTo } from './return-to.ts';
 

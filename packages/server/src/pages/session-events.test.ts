@@ -1,7 +1,12 @@
 import type { SessionStore } from '@tessera/core';
 import { type RedisServer, startRedis } from '@tessera/testkit';
+import {
+  ADMIN_TOKEN,
+  createTestApp,
+  createTestRedisStore,
+  type TestApp,
+} from '@tessera/testkit/auth-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, createTestApp, createTestRedisStore, type TestApp } from '../testing/test-app.ts';
 
 interface Stream {
   /** Everything received so far. */

@@ -3,20 +3,26 @@ import { Cluster } from 'ioredis';
 import { StoreUnavailableError } from '../../errors/errors.ts';
 import type { RevocationEntry, SessionRecord } from '../../sessions/types.ts';
 import { isValidUserId } from '../../tokens/opaque-token.ts';
-import type { SessionStore } from '../session-store.ts';
+import { DEFAULT_KEY_PREFIX, parseRevocationEntry } from '../revocations/entry-format.ts';
+import { followRevocations } from '../revocations/follower.ts';
+import { compareStreamIdPairs, parseStreamId } from '../revocations/stream-id.ts';
+import type { SessionReader, SessionStore } from '../session-store.ts';
 import {
   assertCreateCommand,
   assertRateLimit,
   assertTime,
   checkRotateInput,
-  compareStreamIds,
-  parseStreamId,
   userIdOfSession,
 } from '../store-input.ts';
-import type { RedisClient } from './connection.ts';
-import { defineScripts } from './lua-scripts.ts';
-import { createRedisKeys } from './redis-keys.ts';
-import { DEFAULT_KEY_PREFIX, parseRevocationEntry } from './revocation-stream.ts';
+import {
+  openRedisClient,
+  type RedisClient,
+  type RedisConnectionConfig,
+  waitUntilReady,
+} from './connection.ts';
+import { defineScripts, type RunScript } from './lua-scripts.ts';
+import { createRedisKeys, type RedisKeys } from './redis-keys.ts';
+import { createRedisRevocationSource } from './redis-revocation-source.ts';
 import { asArray, asEntries, asStrings, flattenHash } from './script-replies.ts';
 import { decodeSessionHash, decodeSessionValues, encodeSessionFields, toRecord } from './session-hash.ts';
 
@@ -73,13 +79,8 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     ...rest,
   ];
 
-  async function call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw unavailable(error);
-    }
-  }
+  const call = callStore;
+  const reads = readMethods(client, keys, run, tomb);
 
   /** Cluster steps 2 and 3: announce on the stream slot, then delete on the user slot. */
   async function finishRevocation(userId: string, now: number, entries: string[][], sids: string[]) {
@@ -112,29 +113,9 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       return { ok: true, revokedSessionIds: asStrings(reply[1]) };
     },
 
-    async getSession(sessionId) {
-      const uid = userIdOfSession(sessionId);
-      if (!uid) return null;
-      const hash = await call(() => client.hgetall(keys.session(uid, sessionId)));
-      return decodeSessionHash(sessionId, flattenHash(hash));
-    },
-
-    async touchSession(sessionId, now, idleMs, minIntervalMs) {
-      assertTime(now, 'now');
-      assertTime(idleMs, 'idleMs');
-      assertTime(minIntervalMs, 'minIntervalMs');
-      const uid = userIdOfSession(sessionId);
-      if (!uid) return null;
-      const reply = await call(() =>
-        run(
-          'touch',
-          [keys.session(uid, sessionId), keys.index(uid)],
-          [now, tomb, sessionId, idleMs, minIntervalMs],
-        ),
-      );
-      const stored = decodeSessionHash(sessionId, reply);
-      return stored ? toRecord(stored) : null;
-    },
+    getSession: reads.getSession,
+    touchSession: reads.touchSession,
+    followRevocations: reads.followRevocations,
 
     async rotateRefresh(command) {
       const wellFormed = checkRotateInput(command);
@@ -207,12 +188,13 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async revokeUserSessions(userId, now) {
       assertTime(now, 'now');
-      if (!isValidUserId(userId)) return 0;
+      if (!isValidUserId(userId)) return { count: 0, sessionIds: [] };
       const reply = asArray(
         await call(() => run('revoke-user', withStream([keys.index(userId)]), revokingArgs(now, userId))),
       );
-      await finishRevocation(userId, now, asEntries(reply[1]), asStrings(reply[2]));
-      return Number(reply[0]) || 0;
+      const sessionIds = asStrings(reply[2]);
+      await finishRevocation(userId, now, asEntries(reply[1]), sessionIds);
+      return { count: Number(reply[0]) || 0, sessionIds };
     },
 
     async listUserSessions(userId, now) {
@@ -241,7 +223,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       const after = parseStreamId(afterId);
       if (!after) throw new TypeError('afterId must be a stream id (<ms>-<seq>) or 0');
       const oldest: [number, number] = [Math.max(now - retention, 0), 0];
-      const start = compareStreamIds(after, oldest) < 0 ? `${oldest[0]}-0` : `(${after[0]}-${after[1]}`;
+      const start = compareStreamIdPairs(after, oldest) < 0 ? `${oldest[0]}-0` : `(${after[0]}-${after[1]}`;
       const raw = await call(() => client.xrange(keys.stream, start, '+'));
       const entries: RevocationEntry[] = [];
       for (const [id, fields] of raw) {
@@ -265,4 +247,88 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     },
   };
   return store;
+}
+
+async function callStore<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw unavailable(error);
+  }
+}
+
+/** The store's read side (and the throttled touch), shared by the store and the reader. */
+function readMethods(
+  client: RedisClient,
+  keys: RedisKeys,
+  run: RunScript,
+  tomb: number,
+): Omit<SessionReader, 'close'> {
+  return {
+    async getSession(sessionId) {
+      const uid = userIdOfSession(sessionId);
+      if (!uid) return null;
+      const hash = await callStore(() => client.hgetall(keys.session(uid, sessionId)));
+      return decodeSessionHash(sessionId, flattenHash(hash));
+    },
+
+    async touchSession(sessionId, now, idleMs, minIntervalMs) {
+      assertTime(now, 'now');
+      assertTime(idleMs, 'idleMs');
+      assertTime(minIntervalMs, 'minIntervalMs');
+      const uid = userIdOfSession(sessionId);
+      if (!uid) return null;
+      const reply = await callStore(() =>
+        run(
+          'touch',
+          [keys.session(uid, sessionId), keys.index(uid)],
+          [now, tomb, sessionId, idleMs, minIntervalMs],
+        ),
+      );
+      const stored = decodeSessionHash(sessionId, reply);
+      return stored ? toRecord(stored) : null;
+    },
+
+    followRevocations(options) {
+      return followRevocations(createRedisRevocationSource(client, keys.stream), options);
+    },
+  };
+}
+
+export interface RedisSessionReaderOptions {
+  /** A client (not closed by the reader), or where Redis is (a fail-fast client the reader owns). */
+  redis: RedisClient | RedisConnectionConfig;
+  /** @default 'tessera:' */
+  keyPrefix?: string;
+  /** How long `open` waits for Redis (ms). @default 5000 */
+  connectTimeoutMs?: number;
+  /** Kept for an expired session the touch finds (ms). @default 600000 */
+  tombstoneMs?: number;
+}
+
+/**
+ * A guard's view of the Redis store: follow revocations, look sessions up, and the throttled
+ * touch. It cannot create, change or revoke a session. Resolves once Redis answers.
+ *
+ * @example
+ * const reader = await openRedisSessionReader({ redis: { kind: 'single', url: 'redis://127.0.0.1:6379' } });
+ * const session = await reader.getSession('alice.0123456789abcdefghijkl');
+ */
+export async function openRedisSessionReader(options: RedisSessionReaderOptions): Promise<SessionReader> {
+  const { client, owned } = openRedisClient(options.redis);
+  const tomb = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
+  assertTime(tomb, 'tombstoneMs');
+  try {
+    await waitUntilReady(client, options.connectTimeoutMs);
+  } catch (error) {
+    if (owned) client.disconnect();
+    throw error;
+  }
+  const keys = createRedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  return {
+    ...readMethods(client, keys, defineScripts(client), tomb),
+    async close() {
+      if (owned) client.disconnect();
+    },
+  };
 }

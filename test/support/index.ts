@@ -1,4 +1,0 @@
-export { freePort } from './free-port.ts';
-export { type RedisCluster, startRedisCluster } from './redis-cluster.ts';
-export { type RedisSentinel, startRedisSentinel } from './redis-sentinel.ts';
-export { type RedisServer, rawCommand, startRedis } from './redis-server.ts';
