@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 /** A static file of the pages, with a content hash for cache-busting URLs. */
 export interface PageAsset {
@@ -24,44 +23,30 @@ function asset(body: string, contentType: string): PageAsset {
 }
 
 /**
- * Bundles `browser/main.ts` (and `@tessera/client`, from source) into one ES module with
- * esbuild, offline, in memory. Runs once per process, on the first page request.
+ * The page script, `browser/main.ts` with `@tessera/client` bundled by esbuild at build time
+ * (`scripts/build.mjs`, into `dist/pages/pages.js`): beside this module in the compiled
+ * package, or in the package's `dist/` when running from source (tests, tsx).
  */
-async function buildPageScript(): Promise<string> {
-  const result = await build({
-    // From source (tsx, tests) or, in a compiled package, its JavaScript.
-    entryPoints: [
-      existsSync(here('./browser/main.ts')) ? here('./browser/main.ts') : here('./browser/main.js'),
-    ],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2020'],
-    conditions: ['@tessera/source'],
-    minify: true,
-    legalComments: 'none',
-    write: false,
-    logLevel: 'silent',
-  });
-  const output = result.outputFiles[0];
-  if (!output) throw new Error('the page script bundle is empty');
-  return output.text;
+function readPageScript(): string {
+  for (const path of [here('./pages.js'), here('../../dist/pages/pages.js')]) {
+    if (existsSync(path)) return readFileSync(path, 'utf8');
+  }
+  throw new Error('the page script is not built (dist/pages/pages.js): run `npm run build`');
 }
 
 let assets: Promise<PageAssets> | undefined;
 
-/** The pages' script, style sheet and icon (built once, kept in memory). */
+/** The pages' script, style sheet and icon (read once, kept in memory). */
 export function loadPageAssets(): Promise<PageAssets> {
-  assets ??= buildPageScript().then(
-    (script) => ({
-      script: asset(script, 'text/javascript; charset=utf-8'),
+  assets ??= Promise.resolve()
+    .then(() => ({
+      script: asset(readPageScript(), 'text/javascript; charset=utf-8'),
       style: asset(readFileSync(here('./pages.css'), 'utf8'), 'text/css; charset=utf-8'),
       icon: asset(readFileSync(here('./icon.svg'), 'utf8'), 'image/svg+xml'),
-    }),
-    (error: unknown) => {
+    }))
+    .catch((error: unknown) => {
       assets = undefined; // try again on the next request
       throw error;
-    },
-  );
+    });
   return assets;
 }

@@ -86,7 +86,9 @@ export function pageRoutes(ctx: AppContext): RouteSpec[] {
     url: '/account',
     summary: "The caller's sessions (HTML): sign out one, or every other",
     tag: 'pages',
-    auth: 'session',
+    // The page reads the credential itself (identify): no cookie or an expired access token
+    // gets a page that refreshes and reloads, an ended session a redirect to /login, not a 401.
+    auth: 'none',
     responses: {
       200: html('the sessions page (or a page that refreshes the access cookie and reloads)'),
       303: { description: 'the session has ended: to /login' },

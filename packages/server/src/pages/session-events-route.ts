@@ -1,7 +1,6 @@
 import type { AppContext } from '../http/context.ts';
 import { defineRoute, type RouteSpec } from '../http/route-spec.ts';
 import { Problem } from '../http/schemas.ts';
-import { authenticateRequest } from '../http/session-view.ts';
 
 /** A comment line this often keeps proxies from closing an idle stream. */
 const HEARTBEAT_MS = 25_000;
@@ -32,8 +31,7 @@ export function sessionEventsRoute(ctx: AppContext): RouteSpec {
       },
     },
     errors: ['invalid_token', 'token_expired', 'session_expired', 'session_revoked', 'store_unavailable'],
-    async handler(request, reply) {
-      const { session } = await authenticateRequest(request, ctx);
+    async handler(request, reply, { session }) {
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
