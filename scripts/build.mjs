@@ -5,6 +5,9 @@
 // and outputs whose source is gone are removed (so a moved file never ships twice).
 // No file lists: what a package publishes is its `exports` map; what is built is `src/`
 // minus tests (`*.test.ts`, `testing/`, `*-fixtures.ts`, see tsconfig.lib.json's users).
+// Sources under a `browser/` folder are not compiled by tsc (their package's tsconfig.build.json
+// excludes them): esbuild bundles them into one browser script (BUNDLES), so the published
+// package ships that file and no bundler or TypeScript loader at run time.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,6 +29,15 @@ const packages = readdirSync(join(root, 'packages'))
   .filter((dir) => existsSync(join(dir, 'tsconfig.build.json')));
 
 const isTest = (path) => /(^|\/)testing(\/|$)|\.test\.ts$|-fixtures\.ts$/.test(path);
+const isBrowser = (path) => /(^|\/)browser\//.test(path);
+
+/** Browser scripts: entry (under `src/`) → output (under `dist/`), per package directory. */
+const BUNDLES = [
+  // The login and account pages' one script with `@tessera/client` (from its source), served
+  // as /pages/pages.js; read by packages/server/src/pages/page-assets.ts.
+  { dir: 'packages/server', entry: 'pages/browser/main.ts', out: 'pages/pages.js' },
+];
+const bundled = new Set(BUNDLES.map((b) => join(root, b.dir, 'dist', b.out)));
 const isTs = (path) => path.endsWith('.ts') && !path.endsWith('.d.ts');
 
 function* walk(dir) {
@@ -46,16 +58,37 @@ for (const dir of packages) {
   const dist = join(dir, 'dist');
   for (const file of walk(src)) {
     const rel = relative(src, file);
-    if (isTs(rel) || isTest(rel)) continue;
+    if (isTs(rel) || isTest(rel) || isBrowser(rel)) continue;
     mkdirSync(dirname(join(dist, rel)), { recursive: true });
     copyFileSync(file, join(dist, rel));
   }
   for (const file of walk(dist)) {
     const rel = relative(dist, file);
-    if (rel === '.tsbuildinfo') continue;
+    if (rel === '.tsbuildinfo' || bundled.has(file)) continue;
     const source = rel.replace(/\.d\.ts$|\.js$/, '.ts');
     const stale =
-      source === rel ? !existsSync(join(src, rel)) : !existsSync(join(src, source)) || isTest(source);
+      source === rel
+        ? !existsSync(join(src, rel))
+        : !existsSync(join(src, source)) || isTest(source) || isBrowser(source);
     if (stale) rmSync(file);
+  }
+}
+
+if (BUNDLES.length > 0) {
+  const { build } = await import('esbuild');
+  for (const { dir, entry, out } of BUNDLES) {
+    await build({
+      entryPoints: [join(root, dir, 'src', entry)],
+      outfile: join(root, dir, 'dist', out),
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: ['es2020'],
+      // Workspace packages from their TypeScript sources (no dependency on their dist/ order).
+      conditions: ['@tessera/source'],
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
   }
 }

@@ -246,6 +246,18 @@ describe('the packed packages, installed outside the repository', () => {
       await redis?.stop();
     });
 
+    it('serves the login page and its prebuilt script (dist/pages/pages.js)', async () => {
+      const page = await fetch(`${authUrl}/login`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      const src = /<script[^>]+src="([^"]+)"/.exec(html)?.[1];
+      expect(src).toMatch(/^\/pages\/pages\.js/);
+      const script = await fetch(new URL(src as string, authUrl));
+      expect(script.status).toBe(200);
+      expect(script.headers.get('content-type')).toContain('text/javascript');
+      expect(await script.text()).toContain('/v1/session/events');
+    });
+
     it('log in → 200 from every service (403 on /admin without the role); log out → 401 everywhere', async () => {
       const { token } = await login(authUrl, 'alice', PASSWORD);
       const headers = { authorization: `Bearer ${token}` };

@@ -6,7 +6,7 @@ import { ERROR_CODES as CORE_ERROR_CODES, ManualClock } from '@tessera/core';
 import { buildAuthServer, loadConfig } from '@tessera/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTesseraClient } from './client.ts';
-import { ERROR_CODES } from './errors.ts';
+import { ERROR_CODES, TesseraClientError } from './errors.ts';
 
 const ADMIN = 'admin-token-for-client-tests-0123';
 
@@ -88,6 +88,58 @@ describe('@tessera/client against a real auth service', () => {
     await client.logout();
     const after = await fetch(`${authUrl}/v1/session`, { headers: { authorization: `Bearer ${token}` } });
     expect(after.status).toBe(401);
+  });
+
+  it('never loops on a 401 that a refresh cannot fix, and says once that the session ended', async () => {
+    const calls: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      calls.push(new URL(String(input)).pathname);
+      return fetch(input, init);
+    };
+    const client = createTesseraClient({ authUrl, fetch: counting });
+    const ended: string[] = [];
+    client.onSignedOut(({ code }) => ended.push(code));
+    const session = await client.login('alice', 'alice-password-1');
+    const revoked = await fetch(`${authUrl}/v1/admin/users/alice/sessions`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(revoked.status).toBe(204);
+    // A revoked session: no refresh at all.
+    const first = await client.fetch(`${authUrl}/v1/session`);
+    expect(first.status).toBe(401);
+    expect(calls.filter((p) => p === '/v1/refresh')).toHaveLength(0);
+    expect(ended).toEqual(['session_revoked']);
+    expect(session.id).toBeTruthy();
+
+    // An expired access token whose session is gone: one refresh, refused, then no more.
+    const other = createTesseraClient({ authUrl, fetch: counting });
+    await other.login('alice', 'alice-password-1');
+    await fetch(`${authUrl}/v1/admin/users/alice/sessions`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    clock.advance(2 * 60_000);
+    calls.length = 0;
+    expect((await other.fetch(`${authUrl}/v1/session`)).status).toBe(401);
+    expect((await other.fetch(`${authUrl}/v1/session`)).status).toBe(401);
+    expect(calls.filter((p) => p === '/v1/refresh')).toHaveLength(1);
+    // Each call sent once: the refused refresh means no retry, and the second call no refresh.
+    expect(calls.filter((p) => p === '/v1/session')).toHaveLength(2);
+  });
+
+  it('types errors by code and carries the wait of rate_limited', async () => {
+    const client = createTesseraClient({ authUrl });
+    let last: unknown;
+    for (let i = 0; i < 12; i++) {
+      last = await client.login('bob', 'wrong-password-1').catch((error: unknown) => error);
+      if (last instanceof TesseraClientError && last.code === 'rate_limited') break;
+    }
+    expect(last).toBeInstanceOf(TesseraClientError);
+    const error = last as TesseraClientError;
+    expect(error.code).toBe('rate_limited');
+    expect(error.status).toBe(429);
+    expect(error.retryAfterSeconds).toBeGreaterThan(0);
   });
 
   it('reports an unreachable auth service as network_error', async () => {

@@ -40,11 +40,21 @@ export class TesseraClientError extends Error {
     readonly status: number,
     readonly code: ClientErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = 'TesseraClientError';
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
+
+  /** From `Retry-After` (seconds), on `rate_limited` and `store_unavailable`. */
+  readonly retryAfterSeconds?: number;
+}
+
+function retryAfter(response: Response): number | undefined {
+  const raw = response.headers.get('retry-after');
+  if (raw === null || !/^\d+$/.test(raw.trim())) return undefined;
+  return Number(raw.trim());
 }
 
 export async function errorFromResponse(response: Response): Promise<TesseraClientError> {
@@ -57,5 +67,11 @@ export async function errorFromResponse(response: Response): Promise<TesseraClie
   } catch {
     // not a problem+json body; keep the status
   }
-  return new TesseraClientError(response.status, code, detail);
+  const wait = retryAfter(response);
+  return new TesseraClientError(
+    response.status,
+    code,
+    detail,
+    wait === undefined ? {} : { retryAfterSeconds: wait },
+  );
 }

@@ -20,6 +20,8 @@ import { sessionRoutes } from './http/routes/session-routes.ts';
 import { wellKnownRoutes } from './http/routes/well-known-routes.ts';
 import { Problem } from './http/schemas.ts';
 import { createServerMetrics } from './metrics/server-metrics.ts';
+import { pageRoutes } from './pages/page-routes.ts';
+import { createSessionEventsSource } from './pages/session-events-source.ts';
 import { openResources, type ResourceOverrides } from './resources.ts';
 import { openSsf } from './ssf/open-ssf.ts';
 import { revokeEverySessionOf } from './ssf/revoke-user.ts';
@@ -59,6 +61,7 @@ export function listRoutes(ctx: AppContext): RouteSpec[] {
     ...ssfRoutes(ctx),
     ...ssfDeliveryRoutes(ctx),
     ...ssfAdminRoutes(ctx),
+    ...pageRoutes(ctx),
   ];
 }
 
@@ -109,6 +112,7 @@ export async function buildAuthServer(
     revoked: createRecentRevocations(clock),
     localAdminToken: randomBytes(32).toString('base64url'),
     ssf,
+    sessionEvents: createSessionEventsSource({ store, clock }),
     ...resources.context,
   };
 
@@ -169,6 +173,7 @@ export async function buildAuthServer(
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+    ctx.sessionEvents.close(); // open event streams end, so close() does not wait for them
   });
   // Callback hooks, not async ones: no promise per request on the hot path (/v1/authorize).
   app.addHook('onSend', (request, reply, payload, done) => {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { type RedisServer, startRedis, startTcpProxy, type TcpProxy, waitFor } from '@tessera/testkit';
 import {
@@ -101,9 +101,41 @@ async function login(userId: string, roles: string[]) {
   return { sessionId, token: await keys.sign({ sub: userId, sid: sessionId, roles }) };
 }
 
+/** GET over a raw socket with header lines as given (fetch merges repeated headers into one). */
+function rawGet(url: string, lines: string[]): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(
+        ['GET /whoami HTTP/1.1', `host: ${hostname}:${port}`, ...lines, 'connection: close', '', ''].join(
+          '\r\n',
+        ),
+      );
+    });
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const status = Number(text.split(' ', 2)[1]);
+      resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+    });
+  });
+}
+
 describe.each(['express', 'fastify', 'hono', 'node'])('%s adapter', (name) => {
   const get = (path: string, headers: Record<string, string> = {}) =>
     fetch(`${urls[name]}${path}`, { headers });
+
+  it('refuses two Authorization headers (a genuine token first, a forged one second)', async () => {
+    const { token } = await login('two', ['user']);
+    const genuine = `authorization: Bearer ${token}`;
+    expect((await rawGet(urls[name] as string, [genuine])).status).toBe(200);
+    const pair = await rawGet(urls[name] as string, [genuine, 'authorization: Bearer forged.token.here']);
+    expect(pair.status).toBe(401);
+    expect(pair.body).toContain('"code":"invalid_token"');
+    expect(pair.body).not.toContain(token);
+  });
 
   it('sets the principal for a bearer token or the tessera_access cookie', async () => {
     const { sessionId, token } = await login('ann', ['user']);

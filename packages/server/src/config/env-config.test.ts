@@ -19,11 +19,25 @@ describe('loadConfig', () => {
       refreshPolicy: 'rotate',
       refreshGraceMs: 10_000,
       adminToken: undefined,
-      cookieSecure: true,
+      cookieSecure: false,
       redis: null,
       logLevel: 'info',
     });
     expect(c.users).toMatch(/^file:.*\.tessera\/users\.json$/);
+  });
+
+  it('makes cookies Secure unless the issuer is plain http on a loopback host', () => {
+    expect(loadConfig({}).cookieSecure).toBe(false);
+    expect(loadConfig({ TESSERA_ISSUER: 'http://localhost:4000' }).cookieSecure).toBe(false);
+    expect(loadConfig({ TESSERA_ISSUER: 'http://[::1]:4000' }).cookieSecure).toBe(false);
+    expect(loadConfig({ TESSERA_ISSUER: 'https://127.0.0.1:4000' }).cookieSecure).toBe(true);
+    expect(loadConfig({ TESSERA_ISSUER: 'https://auth.example.com' }).cookieSecure).toBe(true);
+    expect(loadConfig({ TESSERA_ISSUER: 'http://auth.internal' }).cookieSecure).toBe(true);
+    expect(loadConfig({ HOST: '0.0.0.0' }).cookieSecure).toBe(true);
+    expect(loadConfig({ TESSERA_COOKIE_SECURE: 'true' }).cookieSecure).toBe(true);
+    expect(
+      loadConfig({ TESSERA_ISSUER: 'https://a.example', TESSERA_COOKIE_SECURE: 'false' }).cookieSecure,
+    ).toBe(false);
   });
 
   it('reads every variable', () => {

@@ -47,7 +47,6 @@ export interface ServerConfig {
   requestTimeoutMs: number;
 }
 
-
 /** `TESSERA_SSF_*`: transmitter delivery and receiver settings. Durations in ms. */
 export interface SsfConfig {
   /** Issuers whose SETs `/v1/ssf/receiver` accepts, each with its JWKS URL. */
@@ -166,6 +165,18 @@ function url(name: string, raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * `Secure` follows the issuer's scheme: on, except for a plain-http issuer on a loopback host
+ * (`npm start`'s default `http://127.0.0.1:4000`), where Safari would drop a Secure cookie.
+ * See docs/pages.md, "Cookie attributes".
+ */
+function defaultCookieSecure(issuer: string): boolean {
+  const { protocol, hostname } = new URL(issuer);
+  return !(protocol === 'http:' && LOOPBACK.test(hostname));
+}
+
 function usersSpec(env: Env, dataDir: string): string {
   const raw = read(env, 'TESSERA_USERS');
   if (raw === undefined) return `file:${resolve(dataDir, 'users.json')}`;
@@ -247,7 +258,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     refreshGraceMs: duration(env, 'TESSERA_REFRESH_GRACE', '10s', 60_000),
     users: usersSpec(env, dataDir),
     adminToken,
-    cookieSecure: boolean(env, 'TESSERA_COOKIE_SECURE', true),
+    cookieSecure: boolean(env, 'TESSERA_COOKIE_SECURE', defaultCookieSecure(issuer)),
     cookieDomain: read(env, 'TESSERA_COOKIE_DOMAIN'),
     allowedOrigins: origins.map((o) => new URL(url('TESSERA_ALLOWED_ORIGINS', o.trim())).origin),
     redis: redis(env),

@@ -2,6 +2,7 @@ import type { Clock, KeyRing, SessionService, SessionStore } from '@tessera/core
 import type { Guard } from '@tessera/guard';
 import type { ServerConfig } from '../config/env-config.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
+import type { SessionEventsSource } from '../pages/session-events-source.ts';
 import type { Ssf } from '../ssf/open-ssf.ts';
 import type { Users } from '../users/user-service.ts';
 import type { RecentRevocations } from './recent-revocations.ts';
@@ -19,6 +20,8 @@ export interface AppContext {
   guard: Guard | undefined;
   /** Sessions revoked by this instance lately (closes the feed's delivery gap for `/v1/authorize`). */
   revoked: RecentRevocations;
+  /** Tells `GET /v1/session/events` streams that their session ended. */
+  sessionEvents: SessionEventsSource;
   /** Random per-process admin credential, only handed to the local control socket. */
   localAdminToken: string;
   /** Security events: SSF transmitter and receiver, back-channel logout (docs/events.md). */
