@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import { type Clock, systemClock } from '@tessera/core';
+import { type Clock, systemClock, toErrorResponse } from '@tessera/core';
+import { InvalidRequestError } from '@tessera/core/internal';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type DestinationStream, pino } from 'pino';
 import type { ServerConfig } from './config/env-config.ts';
@@ -39,6 +41,30 @@ function fastifyTrustProxy(
 ): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (typeof trust === 'number') return (_address, hop) => hop < trust;
   return trust;
+}
+
+/** Statuses for the errors Node's HTTP parser reports on a connection (`clientError`). */
+const CLIENT_ERROR_STATUS: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+
+/**
+ * Fastify's `clientErrorHandler`: a problem+json answer (then the connection is closed) for a
+ * request the HTTP parser refused, instead of Fastify's own `{"error":"Bad Request"}` JSON.
+ */
+function writeClientErrorProblem(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = (error.code !== undefined && CLIENT_ERROR_STATUS[error.code]) || 400;
+  const problem = toErrorResponse(new InvalidRequestError('The request could not be parsed as HTTP'));
+  const body = JSON.stringify({ ...problem.body, status });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Largest request body accepted (bytes); more is 413 `payload_too_large`. */
@@ -136,6 +162,10 @@ export async function buildAuthServer(
     frameworkErrors: (error, _request, reply) => {
       sendProblem(reply, toTesseraError(error).error);
     },
+    // Requests Node's HTTP parser refuses (a bad header byte, an oversized header block, a
+    // slow client past its timeout) never reach Fastify's router: answer them as problem+json
+    // too, with a fixed text that echoes nothing of the request.
+    clientErrorHandler: writeClientErrorProblem,
     return503OnClosing: false, // requests on open connections finish normally while closing (problem+json stays the only error form)
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

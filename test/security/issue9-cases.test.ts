@@ -10,18 +10,16 @@ import {
   startAttackerServer,
   targetsOf,
 } from './support/jwt-corpus.ts';
-import { PENDING_ISSUE_9 } from './support/pending.ts';
+import { ISSUE_9_CASES } from './support/pending.ts';
 import { rawRequest } from './support/raw-http.ts';
 import { ADMIN_TOKEN, type SigningAlg, type Stack, startStack, type TokenResponse } from './support/stack.ts';
 
 /**
- * Cases that fail on main until issue 9 (helper D: token lifetime bound; Fastify framework
- * errors as problem+json) is merged. The lead enables this file after the merge by dropping
- * the `skipIf`s (run it now with PENDING_ISSUE9=1).
+ * Cases of the suite that found defects fixed under issue 9 (token lifetime bound; every
+ * error of the auth service, the framework's and the HTTP parser's included, is problem+json).
  */
-const enabled = process.env.PENDING_ISSUE9 === '1';
 
-describe.skipIf(!enabled)('pending issue 9: every error of the auth service is problem+json (fuzzed)', () => {
+describe('issue 9: every error of the auth service is problem+json (fuzzed)', () => {
   let redis: RedisServer;
   let stack: Stack;
   let root: TokenResponse;
@@ -74,7 +72,7 @@ describe.skipIf(!enabled)('pending issue 9: every error of the auth service is p
   }, 60_000);
 });
 
-describe.skipIf(!enabled).each(['EdDSA', 'ES256', 'RS256'] as SigningAlg[])('pending issue 9, %s', (alg) => {
+describe.each(['EdDSA', 'ES256', 'RS256'] as SigningAlg[])('issue 9, %s', (alg) => {
   let redis: RedisServer;
   let attacker: AttackerServer;
   let stack: Stack;
@@ -101,8 +99,8 @@ describe.skipIf(!enabled).each(['EdDSA', 'ES256', 'RS256'] as SigningAlg[])('pen
         signing: await stack.signingKey(),
         attacker,
       })
-    ).filter((c) => PENDING_ISSUE_9.has(c.name));
-    expect(cases).toHaveLength(PENDING_ISSUE_9.size);
+    ).filter((c) => ISSUE_9_CASES.has(c.name));
+    expect(cases).toHaveLength(ISSUE_9_CASES.size);
     const targets = targetsOf(stack);
     expect(await expectGenuineAccepted(alice.accessToken, targets)).toEqual([]);
     expect(await runCorpus(cases, targets)).toEqual([]);
