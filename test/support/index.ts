@@ -2,3 +2,13 @@ export { freePort } from './free-port.ts';
 export { type RedisCluster, startRedisCluster } from './redis-cluster.ts';
 export { type RedisSentinel, startRedisSentinel } from './redis-sentinel.ts';
 export { type RedisServer, rawCommand, startRedis } from './redis-server.ts';
+export {
+  type ClusterNode,
+  clusterNodes,
+  cutReplica,
+  keySlot,
+  killRedis,
+  ownersOfKey,
+  waitForClusterReplicas,
+  waitForReplicaLink,
+} from './replication.ts';

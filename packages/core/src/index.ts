@@ -42,6 +42,7 @@ export {
   redisConfigFromEnv,
 } from './stores/redis/connection.ts';
 export { createRedisStore, type RedisStoreOptions } from './stores/redis/redis-store.ts';
+export { type ReplicaWaitOptions, ReplicaWaitTimeoutError } from './stores/redis/replica-wait.ts';
 export {
   DEFAULT_KEY_PREFIX,
   parseRevocationEntry,

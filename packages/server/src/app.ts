@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import { type Clock, systemClock } from '@tessera/core';
+import { type Clock, ReplicaWaitTimeoutError, systemClock } from '@tessera/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type DestinationStream, pino } from 'pino';
 import type { ServerConfig } from './config/env-config.ts';
@@ -71,7 +71,8 @@ export async function buildAuthServer(
     config,
     clock,
     metrics: createServerMetrics(countSessions),
-    revoked: createRecentRevocations(clock),
+    // An unconfirmed revocation is held as long as an access token it concerns can live.
+    revoked: createRecentRevocations(clock, config.accessTtlMs + 60_000),
     localAdminToken: randomBytes(32).toString('base64url'),
     ...resources.context,
   };
@@ -106,6 +107,21 @@ export async function buildAuthServer(
   app.setErrorHandler((thrown, request, reply) => {
     const { error, unexpected } = toTesseraError(thrown);
     if (error.code === 'store_unavailable') ctx.metrics.storeErrors.inc();
+    if (thrown instanceof ReplicaWaitTimeoutError) {
+      // In force on the master but not yet on a replica: refuse these sessions here meanwhile;
+      // the client's retry re-runs the (idempotent) revocation and waits again.
+      ctx.revoked.hold(thrown.sessionIds);
+      ctx.metrics.replicaWaitTimeouts.inc();
+      request.log.warn(
+        {
+          reqId: request.id,
+          sessions: thrown.sessionIds.length,
+          acknowledged: thrown.acknowledged,
+          required: thrown.required,
+        },
+        'revocation not confirmed by a replica in time: answered 503, kept in force locally',
+      );
+    }
     if (unexpected) request.log.error({ reqId: request.id, err: thrown }, 'unexpected error');
     return sendProblem(reply, error);
   });

@@ -43,7 +43,7 @@ export async function openSessionStore(
   } catch {
     logger?.warn('redis is not reachable yet; answering 503 store_unavailable until it is');
   }
-  const store = createRedisStore({ client, revocationRetentionMs });
+  const store = createRedisStore({ client, revocationRetentionMs, replicaWait: config.redisWait });
   return { store, client };
 }
 

@@ -11,6 +11,8 @@ export interface ServerMetrics {
   activeSessions: { inc(count?: number): void; dec(count?: number): void };
   requestDuration: Histogram<'method' | 'route' | 'status'>;
   storeErrors: Counter;
+  /** Revocations a replica did not confirm in time (answered 503, kept in force locally). */
+  replicaWaitTimeouts: Counter;
 }
 
 /**
@@ -77,6 +79,11 @@ export function createServerMetrics(countActiveSessions?: () => Promise<number>)
     storeErrors: new Counter({
       name: 'tessera_store_errors_total',
       help: 'Requests answered 503 because the session store could not be reached',
+      registers: [registry],
+    }),
+    replicaWaitTimeouts: new Counter({
+      name: 'tessera_replica_wait_timeouts_total',
+      help: 'Revocations not confirmed by a Redis replica within TESSERA_REDIS_WAIT_TIMEOUT (answered 503, kept in force locally)',
       registers: [registry],
     }),
   };
