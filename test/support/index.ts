@@ -9,6 +9,7 @@ export {
   keySlot,
   killRedis,
   ownersOfKey,
+  respawnRedis,
   waitForClusterReplicas,
   waitForReplicaLink,
 } from './replication.ts';

@@ -1,5 +1,5 @@
 import type { RedisCluster } from './redis-cluster.ts';
-import { type RedisServer, rawCommand } from './redis-server.ts';
+import { type RedisServer, rawCommand, spawnOwnRedis } from './redis-server.ts';
 
 async function poll(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -64,7 +64,7 @@ export async function ownersOfKey(
   cluster: RedisCluster,
   key: string,
 ): Promise<{ master: RedisServer; replica: RedisServer }> {
-  const alive = cluster.servers.filter((s) => !killed.has(s.pid));
+  const alive = aliveServers(cluster);
   for (const server of alive) {
     try {
       const slot = await keySlot(server.port, key);
@@ -87,7 +87,7 @@ export async function ownersOfKey(
 export function waitForClusterReplicas(cluster: RedisCluster, timeoutMs?: number): Promise<void> {
   return poll(
     async () => {
-      const alive = cluster.servers.filter((s) => !killed.has(s.pid));
+      const alive = aliveServers(cluster);
       const nodes = await clusterNodes(alive[0]?.port ?? 0);
       const masters = nodes.filter((n) => n.master && !n.failed && n.slots.length > 0);
       if (masters.length !== 3) return false;
@@ -104,6 +104,13 @@ export function waitForClusterReplicas(cluster: RedisCluster, timeoutMs?: number
 }
 
 const killed = new Set<number>();
+/** Servers started again by `respawnRedis`, by port. */
+const respawned = new Map<number, RedisServer>();
+
+/** The cluster's processes that are running now (respawned ones in place of the killed). */
+function aliveServers(cluster: RedisCluster): RedisServer[] {
+  return cluster.servers.map((s) => respawned.get(s.port) ?? s).filter((s) => !killed.has(s.pid));
+}
 
 /** SIGKILLs one of our Redis processes (a crash: nothing is flushed, nothing handed over). */
 export function killRedis(server: RedisServer): void {
@@ -120,4 +127,18 @@ export async function cutReplica(masterPort: number, replicaPid: number): Promis
   process.kill(replicaPid, 'SIGSTOP');
   await rawCommand(masterPort, ['CLIENT', 'KILL', 'TYPE', 'replica']);
   return () => process.kill(replicaPid, 'SIGCONT');
+}
+
+/**
+ * Starts `redis-server` again on a killed server's port and folder (a cluster node finds its
+ * `nodes.conf` there and rejoins as a replica). `extraArgs` as the first start had them
+ * (plus e.g. `--replicaof`). Stop the returned server yourself, before the original's stop().
+ */
+export async function respawnRedis(server: RedisServer, extraArgs: string[]): Promise<RedisServer> {
+  const args = ['--port', String(server.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  args.push('--dir', server.dir, '--protected-mode', 'no', '--loglevel', 'warning', ...extraArgs);
+  const again = await spawnOwnRedis(args, server.port, server.dir);
+  if (!again) throw new Error(`could not restart redis-server on ${server.port}`);
+  respawned.set(server.port, again);
+  return again;
 }

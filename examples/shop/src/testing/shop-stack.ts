@@ -21,17 +21,22 @@ export interface ShopStack {
 /** Starts the stack; users `alice` (user) and `root` (user, admin), password `<name>-password-123`. */
 export async function startShopStack(options: {
   mode: 'jwt' | 'opaque';
-  redisUrl: string;
+  redisUrl?: string;
   /** Where the example services reach Redis (e.g. through a proxy). @default redisUrl */
   servicesRedisUrl?: string;
+  /** Instead of `redisUrl`: where every process reaches Redis (`TESSERA_REDIS_SENTINELS`…, `TESSERA_REDIS_CLUSTER`). */
+  redisEnv?: Record<string, string>;
+  /** More environment for the auth service. */
+  extraServerEnv?: Record<string, string>;
 }): Promise<ShopStack> {
+  const redisEnv = options.redisEnv ?? { TESSERA_REDIS_URL: options.redisUrl ?? '' };
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-shop-'));
   const port = await freePort();
   const authUrl = `http://127.0.0.1:${port}`;
   const serverEnv = {
     PORT: String(port),
     HOST: '127.0.0.1',
-    TESSERA_REDIS_URL: options.redisUrl,
+    ...redisEnv,
     TESSERA_TOKEN_MODE: options.mode,
     TESSERA_DATA_DIR: dataDir,
     TESSERA_USERS: `file:${join(dataDir, 'users.json')}`,
@@ -40,6 +45,7 @@ export async function startShopStack(options: {
     TESSERA_COOKIE_SECURE: 'false',
     TESSERA_LOGIN_RATE_USER: '100000',
     TESSERA_LOGIN_RATE_IP: '100000',
+    ...options.extraServerEnv,
   };
   const started: RunningProcess[] = [];
   const stop = async () => {
@@ -56,7 +62,7 @@ export async function startShopStack(options: {
         {
           PORT: String(servicePort),
           TESSERA_AUTH_URL: authUrl,
-          TESSERA_REDIS_URL: options.servicesRedisUrl ?? options.redisUrl,
+          ...(options.servicesRedisUrl ? { TESSERA_REDIS_URL: options.servicesRedisUrl } : redisEnv),
           TESSERA_TOKEN_MODE: options.mode,
         },
         /listening on/,

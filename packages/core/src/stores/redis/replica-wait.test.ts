@@ -1,11 +1,14 @@
 import {
   cutReplica,
+  killRedis,
   ownersOfKey,
   type RedisCluster,
+  type RedisSentinel,
   type RedisServer,
   rawCommand,
   startRedis,
   startRedisCluster,
+  startRedisSentinel,
   waitForClusterReplicas,
   waitForReplicaLink,
 } from '@tessera/testkit';
@@ -163,3 +166,82 @@ describe('revocations wait for a replica (3×2 cluster: WAIT goes to the node th
     await waitForReplicaLink(replica.port);
   });
 });
+
+describe('why the wait matters: a failover after an unreplicated revocation', () => {
+  let redis: RedisSentinel;
+  let client: Redis;
+  const clock = new ManualClock(Date.now());
+  const servers: RedisServer[] = [];
+  beforeAll(async () => {
+    redis = await startRedisSentinel();
+    client = createRedisClient({ kind: 'sentinel', sentinels: redis.sentinels, name: redis.name }) as Redis;
+    client.on('error', () => {}); // the failover's reconnects
+    await connectRedis(client);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    for (const server of servers) await server.stop();
+    await redis?.stop();
+  });
+
+  it('without WAIT the revocation is acknowledged and then lost; with WAIT it is never acknowledged', async () => {
+    const noWait = createRedisStore({ client, revocationRetentionMs: RETENTION, ownsClient: false });
+    const withWait = createRedisStore({
+      client,
+      revocationRetentionMs: RETENTION,
+      ownsClient: false,
+      replicaWait: WAIT,
+    });
+    const lost = await login(noWait, clock, 'erin');
+    const kept = await login(noWait, clock, 'erin');
+    // The replica has both sessions; then it stops hearing from the master (pitfall 14).
+    await waitForReplicaLink(redis.replica.port);
+    const resume = await cutReplica(redis.master.port, redis.replica.pid);
+    let waited: unknown;
+    try {
+      expect(await noWait.revokeSession(lost.id, clock.now())).toBe(true); // acknowledged
+      waited = await withWait.revokeSession(kept.id, clock.now()).catch((e: unknown) => e);
+      killRedis(redis.master);
+    } finally {
+      resume();
+    }
+    expect(waited).toBeInstanceOf(ReplicaWaitTimeoutError); // never acknowledged: the caller retries
+    await waitForSentinelMaster(redis, redis.replica.port);
+    // The promoted replica never saw the acknowledged revocation: the session is back.
+    expect(await rawCommand(redis.replica.port, ['EXISTS', keys.session('erin', lost.id)])).toContain(':1');
+    expect(await rawCommand(redis.replica.port, ['XLEN', keys.stream])).toContain(':0');
+    // The unacknowledged one is back too, but its client got a 503 and retries on the new master:
+    for (let i = 0; i < 100 && client.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 100));
+    const retried = await retry(
+      () => withWait.revokeSession(kept.id, clock.now()).then(() => true),
+      20_000,
+    ).catch((e: unknown) => e);
+    // The new master has no replica left, so the retry cannot be confirmed either (503 again),
+    // but it is in force on the new master: the session is gone there.
+    expect(retried === true || retried instanceof ReplicaWaitTimeoutError).toBe(true);
+    expect(await rawCommand(redis.replica.port, ['EXISTS', keys.session('erin', kept.id)])).toContain(':0');
+  }, 60_000);
+});
+
+async function waitForSentinelMaster(redis: RedisSentinel, port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const reply = await rawCommand(redis.sentinel.port, ['SENTINEL', 'get-master-addr-by-name', redis.name]);
+    const info = await rawCommand(port, ['INFO', 'replication']).catch(() => '');
+    if (reply.includes(String(port)) && info.includes('role:master')) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('sentinel did not promote the replica');
+}
+
+/** Retries `fn` while it throws something other than `ReplicaWaitTimeoutError`. */
+async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof ReplicaWaitTimeoutError || Date.now() > end) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
