@@ -7,11 +7,13 @@ import {
   type RedisServer,
   rawCommand,
   respawnRedis,
+  startRedis,
   startRedisCluster,
   startRedisSentinel,
   waitForClusterReplicas,
   waitForReplicaLink,
 } from '@tessera/testkit';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUsers, createProbe, type OutageReport, type Victim } from './testing/failover-probe.ts';
 import { type ShopStack, startShopStack } from './testing/shop-stack.ts';
@@ -218,3 +220,56 @@ describe('failover loop: 3×2 Cluster', () => {
     expect(accepted).toBe(0);
   }, 150_000);
 });
+
+describe('a guard that reloads after a failover keeps the revocations it had seen', () => {
+  let redis: RedisServer;
+  let again: RedisServer | undefined;
+  let stack: ShopStack;
+  beforeAll(async () => {
+    redis = await startRedis();
+    stack = await startShopStack({ mode: 'jwt', redisUrl: redis.url });
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await again?.stop();
+    await redis?.stop();
+  });
+
+  it('a revocation the new master lost is still refused by both services and /v1/authorize', async () => {
+    const probe = createProbe(stack);
+    const session = await probe.login('alice');
+    const me = (await (await stack.call('orders', '/whoami', session.token)).json()) as { userId: string };
+    const key = `tessera:{u:${me.userId}}:s:${session.sessionId}`;
+    const client = new Redis(redis.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+    client.on('error', () => {});
+    await client.connect();
+    const dump = await client.dumpBuffer(key);
+    client.disconnect();
+    expect(await probe.revoke(session, 'logout', 'alice')).toBe(204);
+    await waitUntil(async () => (await probe.checkRevoked([{ ...session, how: 'logout' }])).accepted === 0);
+    // The "failover": a new, empty master that has the session again and not the revocation.
+    killRedis(redis);
+    again = await respawnRedis(redis, []);
+    const fresh = new Redis(again.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+    fresh.on('error', () => {});
+    await fresh.connect();
+    await fresh.restore(key, 0, dump as Buffer);
+    fresh.disconnect();
+    // The guards see the new run id, reload from the (empty) stream, check old tokens per
+    // request — Redis says the session exists — and still refuse: the set outlived the reload.
+    const live = await probe.login('root');
+    await waitUntil(async () => (await stack.call('orders', '/whoami', live.token)).status === 200);
+    await waitUntil(async () => (await stack.call('profile', '/whoami', live.token)).status === 200);
+    const { accepted, statuses } = await probe.checkRevoked([{ ...session, how: 'logout' }]);
+    expect(accepted, statuses.join(',')).toBe(0);
+  }, 60_000);
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not met in time');
+}
