@@ -49,6 +49,12 @@ export {
   revocationFields,
   revocationStreamKey,
 } from './stores/redis/revocation-stream.ts';
+export {
+  startTouchApplier,
+  type TouchApplier,
+  type TouchApplierOptions,
+  touchQueueKeys,
+} from './stores/redis/touch-queue.ts';
 export type {
   CreateSessionCommand,
   CreateSessionResult,

@@ -204,6 +204,13 @@ class TesseraGuard implements Guard {
         keyPrefix: options.keyPrefix,
         revocationRetentionMs: 3_600_000, // unused: the guard only reads sessions, never revokes
         ownsClient: false,
+        // The guard's Redis user cannot write sessions: touches go to the queue the auth service applies.
+        touch: 'queue',
+        onTouchError: (error) => {
+          this.stats.touchFailures += 1;
+          const refused = /NOPERM|no permissions|can't/i.test(String(error));
+          options.logger?.warn({ refused }, 'session touch failed; the session may idle out early');
+        },
       });
     }
     if (options.revocationCheck === 'feed' && this.client !== undefined) {

@@ -17,6 +17,8 @@ export interface GuardStats {
   failOpen: number;
   /** Per-request Redis lookups (request mode, opaque mode, stale feed, suspect tokens). */
   storeChecks: number;
+  /** Opaque-mode touches that failed or were refused (the session may idle out early). */
+  touchFailures: number;
 }
 
 type CounterLike = { inc(labels: Record<string, string>, value?: number): void };
@@ -36,6 +38,7 @@ export class GuardMetrics {
     cacheMisses: 0,
     failOpen: 0,
     storeChecks: 0,
+    touchFailures: 0,
   };
   private decisions: CounterLike | undefined;
 
@@ -87,6 +90,15 @@ export class GuardMetrics {
       collect() {
         this.reset();
         this.inc(stats.storeChecks);
+      },
+    });
+    new prom.Counter({
+      name: 'tessera_guard_touch_failures_total',
+      help: 'Opaque-mode session touches that failed or were refused by Redis',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(stats.touchFailures);
       },
     });
   }

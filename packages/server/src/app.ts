@@ -70,7 +70,10 @@ export async function buildAuthServer(
   const ctx: AppContext = {
     config,
     clock,
-    metrics: createServerMetrics(countSessions),
+    metrics: createServerMetrics(
+      countSessions,
+      resources.touches ? () => (resources.touches as { errors: number }).errors : undefined,
+    ),
     // An unconfirmed revocation is held as long as an access token it concerns can live.
     revoked: createRecentRevocations(clock, config.accessTtlMs + 60_000),
     localAdminToken: randomBytes(32).toString('base64url'),

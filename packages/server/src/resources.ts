@@ -9,6 +9,8 @@ import {
   loadKeyRing,
   type RedisClient,
   type SessionStore,
+  startTouchApplier,
+  type TouchApplier,
 } from '@tessera/core';
 import type { Guard } from '@tessera/guard';
 import type { Logger } from 'pino';
@@ -98,6 +100,30 @@ async function openForwardAuthGuard(
   return guard;
 }
 
+/**
+ * Opaque mode: applies the touches guards queue (a guard's Redis user cannot write sessions).
+ * A failing round is counted and logged at most once a minute.
+ */
+function startGuardTouches(config: ServerConfig, client: RedisClient, clock: Clock, logger: Logger) {
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  const applier: TouchApplier = startTouchApplier({
+    client,
+    idleMs: config.idleTimeoutMs,
+    minIntervalMs: Math.floor(config.idleTimeoutMs / 20),
+    now: () => clock.now(),
+    onError: (error) => {
+      if (clock.now() - loggedAt < 60_000) return;
+      loggedAt = clock.now();
+      const refused = /NOPERM|no permissions|can't/i.test(String(error));
+      logger.warn(
+        { refused, failures: applier.errors },
+        'applying guard touches failed; sessions used only through guards may idle out early',
+      );
+    },
+  });
+  return applier;
+}
+
 /** Opens store, users and keys, and builds the session service on them. */
 export async function openResources(
   config: ServerConfig,
@@ -106,6 +132,8 @@ export async function openResources(
   logger: Logger,
 ): Promise<{
   context: Pick<AppContext, 'sessions' | 'store' | 'keys' | 'users' | 'guard'>;
+  /** Opaque mode with Redis: the applier of guards' touches. */
+  touches: TouchApplier | undefined;
   close(): Promise<void>;
 }> {
   const closers: Array<() => Promise<void> | void> = [];
@@ -116,10 +144,16 @@ export async function openResources(
     if (!overrides.userStore) closers.push(() => userStore.close());
     let store = overrides.store;
     let guard: Guard | undefined;
+    let touches: TouchApplier | undefined;
     if (!store) {
       const opened = await openSessionStore(config, logger);
       store = opened.store;
       closers.push(() => opened.store.close()); // the Redis store quits its client
+      if (opened.client && config.tokenMode === 'opaque') {
+        const applier = startGuardTouches(config, opened.client, clock, logger);
+        closers.push(() => applier.close());
+        touches = applier;
+      }
       if (opened.client && config.tokenMode === 'jwt') {
         const started = await openForwardAuthGuard(config, opened.client, keys, clock, logger);
         if (started) closers.push(() => started.close());
@@ -145,7 +179,7 @@ export async function openResources(
     const close = async () => {
       for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => {});
     };
-    return { context: { sessions, store, keys, users, guard }, close };
+    return { context: { sessions, store, keys, users, guard }, touches, close };
   } catch (error) {
     for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => {});
     throw error;

@@ -28,6 +28,8 @@ export async function startShopStack(options: {
   redisEnv?: Record<string, string>;
   /** More environment for the auth service. */
   extraServerEnv?: Record<string, string>;
+  /** More environment for every process (e.g. `NODE_EXTRA_CA_CERTS`). */
+  extraEnv?: Record<string, string>;
 }): Promise<ShopStack> {
   const redisEnv = options.redisEnv ?? { TESSERA_REDIS_URL: options.redisUrl ?? '' };
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-shop-'));
@@ -45,6 +47,7 @@ export async function startShopStack(options: {
     TESSERA_COOKIE_SECURE: 'false',
     TESSERA_LOGIN_RATE_USER: '100000',
     TESSERA_LOGIN_RATE_IP: '100000',
+    ...options.extraEnv,
     ...options.extraServerEnv,
   };
   const started: RunningProcess[] = [];
@@ -64,6 +67,7 @@ export async function startShopStack(options: {
           TESSERA_AUTH_URL: authUrl,
           ...(options.servicesRedisUrl ? { TESSERA_REDIS_URL: options.servicesRedisUrl } : redisEnv),
           TESSERA_TOKEN_MODE: options.mode,
+          ...options.extraEnv,
         },
         /listening on/,
       );

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/env-config.ts';
 import { CliError } from './io.ts';
 import { runKeysRotate } from './keys-command.ts';
+import { runRedisAcl } from './redis-acl-command.ts';
 import { runServe } from './serve-command.ts';
 import { runSessionsList, runSessionsRevoke } from './sessions-command.ts';
 import { runUserAdd } from './user-command.ts';
@@ -62,6 +63,14 @@ function buildProgram(): Command {
     .description('make a new signing key current; old public keys stay in the JWKS until their tokens expire')
     .exitOverride()
     .action(runKeysRotate);
+  const redis = program.command('redis').description('Redis set-up').exitOverride();
+  redis
+    .command('acl')
+    .description(
+      'print ACL SETUSER commands for the Redis users tessera-auth and tessera-guard (passwords from TESSERA_REDIS_AUTH_PASSWORD / TESSERA_REDIS_GUARD_PASSWORD); apply them on every Redis node',
+    )
+    .exitOverride()
+    .action(runRedisAcl);
   return program;
 }
 

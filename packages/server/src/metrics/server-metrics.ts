@@ -19,8 +19,22 @@ export interface ServerMetrics {
  * Creates the metrics. `countActiveSessions` is called at scrape time when given; otherwise the
  * gauge counts sessions created minus sessions ended through this instance.
  */
-export function createServerMetrics(countActiveSessions?: () => Promise<number>): ServerMetrics {
+export function createServerMetrics(
+  countActiveSessions?: () => Promise<number>,
+  touchApplierErrors?: () => number,
+): ServerMetrics {
   const registry = new Registry();
+  if (touchApplierErrors) {
+    new Counter({
+      name: 'tessera_touch_apply_errors_total',
+      help: 'Rounds of applying guard touches (opaque mode) that failed: Redis unreachable or the ACL refused',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(touchApplierErrors());
+      },
+    });
+  }
   collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
   let local = 0;
   new Gauge({

@@ -20,6 +20,7 @@ import { type ReplicaWaitOptions, runOnSlotAndWait, waitOnConnection } from './r
 import { DEFAULT_KEY_PREFIX, parseRevocationEntry } from './revocation-stream.ts';
 import { asArray, asEntries, asStrings, flattenHash } from './script-replies.ts';
 import { decodeSessionHash, decodeSessionValues, encodeSessionFields, toRecord } from './session-hash.ts';
+import { enqueueTouch } from './touch-queue.ts';
 
 export interface RedisStoreOptions {
   /** An ioredis client (`createRedisClient`): single, sentinel (both `Redis`) or `Cluster`. */
@@ -38,6 +39,14 @@ export interface RedisStoreOptions {
    * (unless the creation revokes other sessions). @default `{ replicas: 0 }` (no waiting)
    */
   replicaWait?: ReplicaWaitOptions;
+  /**
+   * `apply` (auth service): `touchSession` slides the session in place. `queue` (guards, whose
+   * Redis user may not write sessions): `touchSession` appends the touch to a touch queue that
+   * the auth service applies (`startTouchApplier`) and resolves `null`. @default 'apply'
+   */
+  touch?: 'apply' | 'queue';
+  /** Called when a touch fails or is refused (e.g. by an ACL), before it rejects. */
+  onTouchError?: (error: unknown) => void;
 }
 
 const DEFAULT_TOMBSTONE_MS = 10 * 60_000;
@@ -63,7 +72,8 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   assertTime(retention, 'revocationRetentionMs');
   assertTime(tomb, 'tombstoneMs');
   if (retention < 1) throw new TypeError('revocationRetentionMs must be >= 1');
-  const keys = createRedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  const keys = createRedisKeys(prefix);
   const run = defineScripts(client);
   const single = !(client instanceof Cluster);
   const mode = single ? 1 : 0;
@@ -180,6 +190,15 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       assertTime(minIntervalMs, 'minIntervalMs');
       const uid = userIdOfSession(sessionId);
       if (!uid) return null;
+      if (options.touch === 'queue') {
+        try {
+          await enqueueTouch(client, prefix, sessionId, now);
+        } catch (error) {
+          options.onTouchError?.(error);
+          throw unavailable(error);
+        }
+        return null;
+      }
       const reply = await call(() =>
         run(
           'touch',
