@@ -3,10 +3,8 @@ export { type RedisCluster, startRedisCluster } from './redis-cluster.ts';
 export { type RedisSentinel, startRedisSentinel } from './redis-sentinel.ts';
 export { type RedisServer, rawCommand, startRedis } from './redis-server.ts';
 export {
-  type ClusterNode,
   clusterNodes,
   cutReplica,
-  keySlot,
   killRedis,
   ownersOfKey,
   respawnRedis,

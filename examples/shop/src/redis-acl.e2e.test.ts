@@ -16,6 +16,10 @@ import { type ShopStack, startShopStack } from './testing/shop-stack.ts';
  * services as `tessera-guard`, over `rediss://` — and `tessera-guard` cannot write a session.
  */
 
+/** Machine tools (not npm packages): openssl makes the certificate, redis-cli applies the ACL. */
+const OPENSSL = process.env.OPENSSL_BIN ?? 'openssl';
+const REDIS_CLI = process.env.REDIS_CLI_BIN ?? 'redis-cli';
+
 const AUTH_PASSWORD = 'auth-password-for-tests-0123456789';
 const GUARD_PASSWORD = 'guard-password-for-tests-0123456789';
 
@@ -43,7 +47,7 @@ describe('Redis ACL users from `tessera redis acl`, over TLS', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-tls-'));
     execFileSync(
-      'openssl',
+      OPENSSL,
       [
         'req',
         '-x509',
@@ -83,7 +87,7 @@ describe('Redis ACL users from `tessera redis acl`, over TLS', () => {
     });
     expect(printed.code).toBe(0);
     expect(printed.stdout).not.toContain(AUTH_PASSWORD);
-    const applied = spawnSync('redis-cli', ['-p', String(redis.port)], {
+    const applied = spawnSync(REDIS_CLI, ['-p', String(redis.port)], {
       input: printed.stdout,
       encoding: 'utf8',
     });
