@@ -13,6 +13,7 @@ const suites: Suite[] = [
   { name: 'guard', run: async () => (await import('./guard.bench.ts')).runGuardBench() },
   { name: 'revocation', run: async () => (await import('./revocation.bench.ts')).runRevocationBench() },
   { name: 'tracking', run: async () => (await import('./tracking.bench.ts')).runTrackingBench() },
+  { name: 'cluster', run: async () => (await import('./cluster.bench.ts')).runClusterBench() },
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
