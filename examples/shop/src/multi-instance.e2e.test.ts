@@ -116,7 +116,9 @@ describe('two auth instances on one cluster', () => {
       });
       expect(revoked.status).toBe(204);
       await refreshing;
-      console.log(`[multi-instance] ${username}: ${tokens.length - 1} refreshes succeeded around the revoke-all`);
+      console.log(
+        `[multi-instance] ${username}: ${tokens.length - 1} refreshes succeeded around the revoke-all`,
+      );
       // After the revoke-all answered: every token ever issued is refused by both instances.
       for (const token of tokens) {
         for (const base of urls) {
