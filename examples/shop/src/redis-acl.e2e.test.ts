@@ -3,7 +3,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisStore, StoreUnavailableError } from '@tessera/core';
-import { freePort, type RedisServer, rawCommand, startRedis } from '@tessera/testkit';
+import {
+  freePort,
+  type RedisCluster,
+  type RedisServer,
+  rawCommand,
+  startRedis,
+  startRedisCluster,
+  waitForClusterReplicas,
+} from '@tessera/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProbe } from './testing/failover-probe.ts';
@@ -224,3 +232,54 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Pro
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe('Redis ACL users on a 3×2 cluster (credentials in the cluster seeds)', () => {
+  let cluster: RedisCluster;
+  let stack: ShopStack;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    await waitForClusterReplicas(cluster);
+    const printed = await runCli(['redis', 'acl'], {
+      TESSERA_REDIS_AUTH_PASSWORD: AUTH_PASSWORD,
+      TESSERA_REDIS_GUARD_PASSWORD: GUARD_PASSWORD,
+    });
+    // ACLs are per server: every master and every replica.
+    for (const server of cluster.servers) {
+      const applied = spawnSync(REDIS_CLI, ['-p', String(server.port)], {
+        input: printed.stdout,
+        encoding: 'utf8',
+      });
+      expect(applied.stdout.trim().split('\n')).toEqual(['OK', 'OK']);
+    }
+    const seeds = (user: string, password: string) =>
+      cluster.nodes
+        .map((n, i) => (i === 0 ? `redis://${user}:${password}@${n.host}:${n.port}` : `${n.host}:${n.port}`))
+        .join(',');
+    stack = await startShopStack({
+      mode: 'jwt',
+      redisEnv: { TESSERA_REDIS_CLUSTER: seeds('tessera-auth', AUTH_PASSWORD) },
+      servicesRedisEnv: { TESSERA_REDIS_CLUSTER: seeds('tessera-guard', GUARD_PASSWORD) },
+      extraServerEnv: { TESSERA_REDIS_WAIT_REPLICAS: '1' },
+    });
+  }, 90_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await cluster?.stop();
+  });
+
+  it('logins, both guards, a replicated revocation and the CLI work with nothing refused', async () => {
+    const probe = createProbe(stack);
+    const session = await probe.login('alice');
+    expect((await stack.call('orders', '/whoami', session.token)).status).toBe(200);
+    expect((await stack.call('profile', '/whoami', session.token)).status).toBe(200);
+    expect(await probe.revoke(session, 'logout', 'alice')).toBe(204); // WAIT 1 as tessera-auth
+    for (const service of ['orders', 'profile'] as const) {
+      await waitUntil(async () => (await stack.call(service, '/whoami', session.token)).status === 401);
+    }
+    expect((await runCli(['sessions', 'list', '--user', 'root'], stack.serverEnv)).code).toBe(0);
+    for (const server of cluster.servers) {
+      const log = (await rawCommand(server.port, ['ACL', 'LOG'])).replace(/\r\n\$\d+\r\n|\r\n/g, ' ');
+      expect(log, log).toBe('*0 ');
+    }
+  });
+});

@@ -26,6 +26,8 @@ export async function startShopStack(options: {
   servicesRedisUrl?: string;
   /** Instead of `redisUrl`: where every process reaches Redis (`TESSERA_REDIS_SENTINELS`…, `TESSERA_REDIS_CLUSTER`). */
   redisEnv?: Record<string, string>;
+  /** Where the example services reach Redis, when not as the auth service does (another Redis user). */
+  servicesRedisEnv?: Record<string, string>;
   /** More environment for the auth service. */
   extraServerEnv?: Record<string, string>;
   /** More environment for every process (e.g. `NODE_EXTRA_CA_CERTS`). */
@@ -65,7 +67,9 @@ export async function startShopStack(options: {
         {
           PORT: String(servicePort),
           TESSERA_AUTH_URL: authUrl,
-          ...(options.servicesRedisUrl ? { TESSERA_REDIS_URL: options.servicesRedisUrl } : redisEnv),
+          ...(options.servicesRedisUrl
+            ? { TESSERA_REDIS_URL: options.servicesRedisUrl }
+            : (options.servicesRedisEnv ?? redisEnv)),
           TESSERA_TOKEN_MODE: options.mode,
           ...options.extraEnv,
         },

@@ -8,7 +8,16 @@ import { CliError, printLine } from './io.ts';
  * pitfall 12): a command added to a Lua script must be added here, and the ACL test fails
  * until it is.
  */
-const CONNECTION = ['ping', 'info', 'cluster|slots', 'cluster|shards', 'cluster|info', 'readonly'];
+/** What the clients send on their own: ready check, cluster topology, ioredis's connection names. */
+const CONNECTION = [
+  'ping',
+  'info',
+  'cluster|slots',
+  'cluster|shards',
+  'cluster|info',
+  'readonly',
+  'client|setname',
+];
 /** The revocation feed (guards, and the auth service's own forward-auth guard). */
 const FEED = ['xread', 'xrange', 'xinfo|stream', 'multi', 'exec'];
 const AUTH_COMMANDS = [
