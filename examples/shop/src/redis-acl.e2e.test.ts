@@ -95,6 +95,9 @@ describe('Redis ACL users from `tessera redis acl`, over TLS', () => {
     });
     expect(printed.code).toBe(0);
     expect(printed.stdout).not.toContain(AUTH_PASSWORD);
+    const missing = await runCli(['redis', 'acl'], { TESSERA_REDIS_AUTH_PASSWORD: AUTH_PASSWORD });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toMatch(/^tessera: TESSERA_REDIS_GUARD_PASSWORD: expected/);
     const applied = spawnSync(REDIS_CLI, ['-p', String(redis.port)], {
       input: printed.stdout,
       encoding: 'utf8',
