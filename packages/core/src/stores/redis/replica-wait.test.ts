@@ -196,6 +196,7 @@ describe('why the wait matters: a failover after an unreplicated revocation', ()
     const kept = await login(noWait, clock, 'erin');
     // The replica has both sessions; then it stops hearing from the master (pitfall 14).
     await waitForReplicaLink(redis.replica.port);
+    expect(Number(await client.call('WAIT', 1, 5000))).toBe(1);
     const resume = await cutReplica(redis.master.port, redis.replica.pid);
     let waited: unknown;
     try {
