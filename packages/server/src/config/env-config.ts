@@ -159,7 +159,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     redis: redisConfig,
     redisWait: {
       replicas: integer(env, 'TESSERA_REDIS_WAIT_REPLICAS', replicated ? 1 : 0, 0, 16),
-      timeoutMs: duration(env, 'TESSERA_REDIS_WAIT_TIMEOUT', '1s', 60_000),
+      // Below the Redis client's 2 s command timeout, which would cut a longer WAIT short.
+      timeoutMs: duration(env, 'TESSERA_REDIS_WAIT_TIMEOUT', '1s', 1500),
     },
     keysJson: read(env, 'TESSERA_KEYS'),
     keysFile: read(env, 'TESSERA_KEYS_FILE'),

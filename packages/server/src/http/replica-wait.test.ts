@@ -18,7 +18,7 @@ describe('revocations wait for a replica (HTTP)', () => {
     t = await createTestApp({
       TESSERA_REDIS_URL: master.url,
       TESSERA_REDIS_WAIT_REPLICAS: '1',
-      TESSERA_REDIS_WAIT_TIMEOUT: '300ms',
+      TESSERA_REDIS_WAIT_TIMEOUT: '1s',
     });
     await t.addUser('alice', 'alice-password-123');
   });

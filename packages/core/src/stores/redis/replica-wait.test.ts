@@ -85,6 +85,25 @@ describe('revocations wait for a replica (one master + one replica)', () => {
     expect(await store.revokeSession(session.id, clock.now())).toBe(false);
   });
 
+  it('a WAIT cut short by the client (command timeout 2 s) is unconfirmed too, not a plain error', async () => {
+    const long = createRedisStore({
+      client,
+      revocationRetentionMs: RETENTION,
+      ownsClient: false,
+      replicaWait: { replicas: 1, timeoutMs: 5000 },
+    });
+    const session = await login(long, clock, 'frank');
+    const resume = await cutReplica(master.port, replica.pid);
+    try {
+      const error = await long.revokeSession(session.id, clock.now()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ReplicaWaitTimeoutError);
+      expect((error as ReplicaWaitTimeoutError).sessionIds).toEqual([session.id]);
+    } finally {
+      resume();
+    }
+    await waitForReplicaLink(replica.port);
+  });
+
   it('waiting is off with replicas: 0 (one Redis without replicas)', async () => {
     const plain = createRedisStore({ client, revocationRetentionMs: RETENTION, ownsClient: false });
     const session = await login(plain, clock, 'dave');

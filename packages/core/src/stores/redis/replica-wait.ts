@@ -63,9 +63,9 @@ export async function runOnSlotAndWait(
   if (scriptError) throw scriptError;
   if (required > 0) {
     const [waitError, acknowledged] = replies[1] ?? [new Error('no reply'), 0];
-    if (waitError) throw waitError;
-    if (Number(acknowledged) < required) {
-      throw new ReplicaWaitTimeoutError(victims, Number(acknowledged), required);
+    // The script ran: whatever stopped the WAIT (timeout, lost connection), it is unconfirmed.
+    if (waitError || Number(acknowledged) < required) {
+      throw new ReplicaWaitTimeoutError(victims, waitError ? 0 : Number(acknowledged), required);
     }
   }
   return reply;
@@ -86,7 +86,8 @@ export async function waitOnConnection(
 ): Promise<void> {
   if (wait.replicas <= 0) return;
   if (client.stream !== socket) throw new ReplicaWaitTimeoutError(victims, 0, wait.replicas);
-  const acknowledged = Number(await client.call('WAIT', wait.replicas, wait.timeoutMs));
+  // The script ran: whatever stops the WAIT (command timeout, lost connection), it is unconfirmed.
+  const acknowledged = Number(await client.call('WAIT', wait.replicas, wait.timeoutMs).catch(() => 0));
   if (client.stream !== socket || acknowledged < wait.replicas) {
     throw new ReplicaWaitTimeoutError(victims, acknowledged, wait.replicas);
   }
