@@ -48,7 +48,8 @@ const AUTH_COMMANDS = [
   'xreadgroup',
   'xtrim',
 ];
-const GUARD_COMMANDS = [...CONNECTION, ...FEED, 'hgetall', 'xadd'];
+/** `exists`: the revocation follower on main checks the stream's existence in its loss check. */
+const GUARD_COMMANDS = [...CONNECTION, ...FEED, 'exists', 'hgetall', 'xadd'];
 
 function passwordHash(variable: string, env: NodeJS.ProcessEnv): string {
   const password = env[variable];
