@@ -14,11 +14,10 @@ import {
   createSessionService,
   loadKeyRing,
 } from '@tessera/core';
+import { freePort, startRedis as startBenchRedis } from '@tessera/testkit';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { freePort } from '../test/support/free-port.ts';
-import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { runLoop, startChild } from './lib/process.ts';
 import { ratio } from './lib/results.ts';
 

@@ -19,11 +19,9 @@ import {
   type SessionRecord,
   type SessionStore,
   sealSuccessor,
-} from '@tessera/core';
+} from '@tessera/core/internal';
+import { startRedis, startRedisCluster, waitForClusterReplicas } from '@tessera/testkit';
 import type { Cluster, Redis } from 'ioredis';
-import { startRedisCluster } from '../test/support/redis-cluster.ts';
-import { startRedis } from '../test/support/redis-server.ts';
-import { waitForClusterReplicas } from '../test/support/replication.ts';
 import { ratio } from './lib/results.ts';
 
 const SECONDS = Number(process.env.BENCH_DURATION ?? 3);

@@ -12,16 +12,15 @@ import {
   createRedisClient,
   createRedisStore,
   createSessionService,
-  generateSigningKey,
   type KeyRing,
   loadKeyRing,
   type SessionStore,
   type SigningAlg,
-  signAccessToken,
   verifyAccessToken,
 } from '@tessera/core';
+import { generateSigningKey, signAccessToken } from '@tessera/core/internal';
+import { startRedis as startBenchRedis } from '@tessera/testkit';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { machine, writeResult } from './lib/results.ts';
 
 export interface CoreBenchEntry {

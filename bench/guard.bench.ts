@@ -3,8 +3,8 @@
 // (Fastify + guard) vs bare Fastify; opaque mode on node:http and on Express vs
 // express-session + connect-redis; and the cost of a cold (first-seen) token.
 import { createGuard } from '@tessera/guard';
+import { startRedis as startBenchRedis } from '@tessera/testkit';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { type LoadResult, runLoad, startBenchServer } from './lib/load.ts';
 import { ratio } from './lib/results.ts';
 import { addUser, type LoggedIn, loginUser, startAuthService, startTsService } from './lib/stack.ts';

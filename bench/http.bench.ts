@@ -1,7 +1,8 @@
 // HTTP load benchmarks: baselines and guarded services, each reported as a ratio to raw
 // node:http (or to its own framework) measured in the same invocation.
+
+import { startRedis as startBenchRedis } from '@tessera/testkit';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { type LoadResult, measureServer } from './lib/load.ts';
 import { ratio } from './lib/results.ts';
 

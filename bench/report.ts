@@ -200,6 +200,45 @@ registerSection(
   },
 );
 
+registerSection('startup', 'Start-up: tsx vs compiled', (r) => {
+  if (!r) return '';
+  const rows = (r.results as Json[]) ?? [];
+  const median = (service: string, mode: string, key: string) =>
+    Number(rows.find((x) => x.service === service && x.mode === mode)?.[key] ?? 0);
+  return [
+    'From spawn to the first answer (auth service: `GET /healthz` 200; guarded service: its first',
+    'HTTP answer, sent only after `guard.ready()`), and the resident memory (VmRSS) at that moment.',
+    "`tsx` runs the packages' TypeScript sources (`--conditions=@tessera/source --import tsx`, what the",
+    '`tessera` bin did before the build); `compiled` runs `dist/` with plain `node`. Median of',
+    `${Number(r.runs)} alternating runs each (\`npm run bench -- startup\`)${
+      r.loadAtStart === undefined
+        ? ''
+        : `; 1-minute load average at the start: ${Number(r.loadAtStart)} on 2 cores`
+    }. On a busy machine the absolute times grow; compare the ratios.`,
+    '',
+    table(
+      ['service', 'mode', 'start-up ms (median)', 'RSS MB (median)', 'all runs (ms)', 'command'],
+      rows.map((x) => [
+        String(x.service),
+        String(x.mode),
+        Number(x.startupMsMedian),
+        Number(x.rssMbMedian),
+        ((x.startupMs as number[]) ?? []).join(', '),
+        `\`${String(x.command)}\``,
+      ]),
+    ),
+    '',
+    table(
+      ['service', 'compiled ÷ tsx start-up', 'compiled ÷ tsx RSS'],
+      ['auth', 'guarded'].map((service) => [
+        service,
+        ratio(median(service, 'compiled', 'startupMsMedian'), median(service, 'tsx', 'startupMsMedian')),
+        ratio(median(service, 'compiled', 'rssMbMedian'), median(service, 'tsx', 'rssMbMedian')),
+      ]),
+    ),
+  ].join('\n');
+});
+
 type Goal = [
   what: string,
   measured: number | undefined,

@@ -3,9 +3,9 @@
 // guard restarts with 100k revoked sessions outstanding, and its memory per revoked session.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { revocationFields, revocationStreamKey } from '@tessera/core';
+import { revocationFields, revocationStreamKey } from '@tessera/core/internal';
+import { startRedis as startBenchRedis } from '@tessera/testkit';
 import { Redis } from 'ioredis';
-import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 import { addUser, loginUser, startAuthService, startTsService } from './lib/stack.ts';
 
 const TRIALS = Number(process.env.BENCH_REVOCATION_TRIALS ?? 100);

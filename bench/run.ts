@@ -14,6 +14,7 @@ const suites: Suite[] = [
   { name: 'revocation', run: async () => (await import('./revocation.bench.ts')).runRevocationBench() },
   { name: 'tracking', run: async () => (await import('./tracking.bench.ts')).runTrackingBench() },
   { name: 'cluster', run: async () => (await import('./cluster.bench.ts')).runClusterBench() },
+  { name: 'startup', run: async () => (await import('./startup.bench.ts')).runStartupBench() },
 ];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

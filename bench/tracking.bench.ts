@@ -10,10 +10,10 @@
 //   still returned the old value; for the guard, from `revokeSession` (announce + delete, one
 //   script) until the cached token is refused.
 import { createGuard } from '@tessera/guard';
+import { startRedis as startBenchRedis } from '@tessera/testkit';
+import { openSessionFixture } from '@tessera/testkit/fixtures';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { openSessionFixture } from '../packages/guard/src/testing/auth-fixture.ts';
-import { startRedis as startBenchRedis } from '../test/support/redis-server.ts';
 
 const LOOKUPS = Number(process.env.BENCH_TRACKING_LOOKUPS ?? 20_000);
 const TRIALS = Number(process.env.BENCH_TRACKING_TRIALS ?? 100);

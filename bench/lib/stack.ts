@@ -1,8 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../test/support/free-port.ts';
-import type { RedisServer } from '../../test/support/redis-server.ts';
+import { freePort, type RedisServer } from '@tessera/testkit';
 import { type ChildService, startChild } from './process.ts';
 
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';

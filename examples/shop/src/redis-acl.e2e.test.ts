@@ -2,7 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedisStore, StoreUnavailableError } from '@tessera/core';
+import { openRedisSessionReader } from '@tessera/core';
+import { createRedisStore, StoreUnavailableError } from '@tessera/core/internal';
+import { createGuard } from '@tessera/guard';
 import {
   freePort,
   type RedisCluster,
@@ -198,7 +200,7 @@ describe('Redis ACL users from `tessera redis acl`, over TLS', () => {
     expect((await stack.call('orders', '/whoami', session.token)).status).toBe(200);
   });
 
-  it('a refused touch is reported (onTouchError), not silently dropped', async () => {
+  it('a refused touch is reported (counted and logged by the guard), not silently dropped', async () => {
     // A guard user that lacks the touch: the same rules without `+xadd`.
     const printed = await runCli(['redis', 'acl'], {
       TESSERA_REDIS_AUTH_PASSWORD: AUTH_PASSWORD,
@@ -208,22 +210,38 @@ describe('Redis ACL users from `tessera redis acl`, over TLS', () => {
     const args = guardLine.replace('tessera-guard', 'tessera-guard-old').replace(' +xadd', '').split(' ');
     await rawCommand(redis.port, args);
     const client = await connectAs('tessera-guard-old', GUARD_PASSWORD);
-    const failures: unknown[] = [];
-    const store = createRedisStore({
-      client,
-      revocationRetentionMs: 60_000,
-      ownsClient: false,
-      touch: 'queue',
-      onTouchError: (error) => failures.push(error),
-    });
     const probe = createProbe(stack);
     const session = await probe.login('alice');
-    const touched = await store.touchSession(session.sessionId, Date.now(), 20_000, 1000).then(
+    // The reader (what the guard uses) rejects the refused touch as a store error naming the ACL.
+    const reader = await openRedisSessionReader({ redis: client });
+    const touched = await reader.touchSession(session.sessionId, Date.now(), 20_000, 1000).then(
       () => null,
       (e: unknown) => e,
     );
+    await reader.close();
     expect(touched).toBeInstanceOf(StoreUnavailableError);
-    expect(String(failures[0])).toMatch(/NOPERM/);
+    expect((touched as Error).message).toMatch(/refused by a Redis ACL/);
+    // The guard counts it and logs it (no Redis text in the log).
+    const warnings: Array<{ fields: Record<string, unknown>; message: string }> = [];
+    const guard = createGuard({
+      redis: client,
+      tokenMode: 'opaque',
+      idleTimeoutMs: 20_000,
+      logger: { warn: (fields, message) => warnings.push({ fields, message }) },
+      env: {},
+    });
+    try {
+      await guard.ready();
+      const result = await guard.authenticate(session.token);
+      expect(result.ok).toBe(true);
+      await waitUntil(async () => warnings.some((w) => w.fields.event === 'tessera_guard_touch_failed'));
+      const warning = warnings.find((w) => w.fields.event === 'tessera_guard_touch_failed');
+      expect(warning?.fields.reason).toMatch(/refused by a Redis ACL/);
+      expect(JSON.stringify(warning)).not.toMatch(/NOPERM/);
+      expect(guard.stats.touchFailures).toBe(1);
+    } finally {
+      await guard.close();
+    }
   });
 });
 

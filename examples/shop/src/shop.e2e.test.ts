@@ -1,7 +1,6 @@
-import { type RedisServer, startRedis } from '@tessera/testkit';
+import { type RedisServer, startRedis, startTcpProxy, type TcpProxy } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Test-only: the guard's TCP proxy (cut/blackhole a client's Redis link). Candidate for @tessera/testkit.
-import { startTcpProxy, type TcpProxy } from '../../../packages/guard/src/testing/tcp-proxy.ts';
 import { runCli } from './testing/processes.ts';
 import {
   ADMIN_TOKEN as ADMIN,

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ManualClock } from '@tessera/core';
+import { ERROR_CODES as CORE_ERROR_CODES, ManualClock } from '@tessera/core';
 import { buildAuthServer, loadConfig } from '@tessera/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTesseraClient } from './client.ts';
+import { ERROR_CODES } from './errors.ts';
 
 const ADMIN = 'admin-token-for-client-tests-0123';
 
@@ -92,5 +93,11 @@ describe('@tessera/client against a real auth service', () => {
   it('reports an unreachable auth service as network_error', async () => {
     const client = createTesseraClient({ authUrl: 'http://127.0.0.1:1' });
     await expect(client.login('a', 'b')).rejects.toMatchObject({ code: 'network_error' });
+  });
+});
+
+describe('error codes', () => {
+  it('the client knows exactly the codes of @tessera/core', () => {
+    expect([...ERROR_CODES]).toEqual([...CORE_ERROR_CODES]);
   });
 });

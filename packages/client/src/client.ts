@@ -118,7 +118,7 @@ export function createTesseraClient(options: TesseraClientOptions): TesseraClien
     const problem = (await first
       .clone()
       .json()
-      .catch(() => ({}))) as { code?: string };
+      .catch(() => ({}))) as { code?: unknown };
     if (problem.code !== 'token_expired') return first;
     await refresh();
     return send();

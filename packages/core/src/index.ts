@@ -1,20 +1,21 @@
-export * from './errors/errors.ts';
+/**
+ * `@tessera/core`: what a user of the library needs. Everything else the other packages
+ * use is in `@tessera/core/internal` (no compatibility promise).
+ */
+
+/** Every error class, as `errors.InvalidTokenError` etc. (as jose does). */
+export * as errors from './errors/errors.ts';
 export {
-  generateSigningKey,
-  KEY_FILE_CHECK_INTERVAL_MS,
-  type KeyFile,
-  type KeyRing,
-  type KeyRingOptions,
-  type KeyTimes,
-  loadKeyRing,
-  type PrivateSigningJwk,
-  type PublicJwk,
-  type SigningAlg,
-  type SigningKeyHandle,
-  type StoredSigningKey,
-} from './keys/key-ring.ts';
+  type AnyTesseraError,
+  ERROR_CODES,
+  type ErrorCode,
+  isTesseraError,
+  type ProblemDetails,
+  TesseraError,
+} from './errors/errors.ts';
+export { type ErrorResponse, toErrorResponse } from './errors/problem-response.ts';
+export { type KeyRing, type KeyRingOptions, loadKeyRing, type SigningAlg } from './keys/key-ring.ts';
 export { type Clock, ManualClock, systemClock } from './lib/clock.ts';
-export { formatDuration, parseDuration } from './lib/duration.ts';
 export type {
   AuthenticatedSession,
   Introspection,
@@ -41,52 +42,16 @@ export {
   type RedisConnectionConfig,
   redisConfigFromEnv,
 } from './stores/redis/connection.ts';
-export { createRedisStore, type RedisStoreOptions } from './stores/redis/redis-store.ts';
-export { type ReplicaWaitOptions, ReplicaWaitTimeoutError } from './stores/redis/replica-wait.ts';
 export {
-  DEFAULT_KEY_PREFIX,
-  parseRevocationEntry,
-  revocationFields,
-  revocationStreamKey,
-} from './stores/redis/revocation-stream.ts';
-export {
-  startTouchApplier,
-  type TouchApplier,
-  type TouchApplierOptions,
-  touchQueueKeys,
-} from './stores/redis/touch-queue.ts';
+  createRedisStore,
+  openRedisSessionReader,
+  type RedisSessionReaderOptions,
+  type RedisStoreOptions,
+} from './stores/redis/redis-store.ts';
 export type {
-  CreateSessionCommand,
-  CreateSessionResult,
-  RateLimitResult,
-  RotateRefreshCommand,
-  RotateRefreshResult,
-  SessionStore,
-  StoredSession,
-} from './stores/session-store.ts';
-export {
-  ACCESS_TOKEN_TYPE,
-  type AccessTokenClaims,
-  type AccessTokenVerification,
-  CLOCK_TOLERANCE_SECONDS,
-  signAccessToken,
-  type VerifyAccessTokenOptions,
-  verifyAccessToken,
-} from './tokens/access-token.ts';
-export {
-  formatOpaqueToken,
-  generateSecret,
-  generateSessionId,
-  hashSecret,
-  hashToken,
-  isValidUserId,
-  MAX_TOKEN_LENGTH,
-  type OpaqueTokenKind,
-  type ParsedOpaqueToken,
-  parseOpaqueToken,
-  parseSessionId,
-  REFRESH_TOKEN_PREFIX,
-  SESSION_TOKEN_PREFIX,
-  safeEqual,
-} from './tokens/opaque-token.ts';
-export { openSuccessor, sealSuccessor } from './tokens/successor-box.ts';
+  FollowRevocationsOptions,
+  RevocationFollower,
+  RevocationPosition,
+} from './stores/revocations/follower.ts';
+export type { SessionReader, SessionStore } from './stores/session-store.ts';
+export { type AccessTokenClaims, verifyAccessToken } from './tokens/access-token.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { credentialFrom } from './credential.ts';
+import { credentialFrom } from './guard.ts';
 import { ExpiringLru } from './lib/lru.ts';
 
 describe('credentialFrom', () => {

@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { type RedisServer, startRedis } from '@tessera/testkit';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGuard, type Guard } from './index.ts';
+import { type RedisServer, startRedis, waitFor } from '@tessera/testkit';
 import {
   type KeyServer,
   openSessionFixture,
   type SessionFixture,
   startKeyServer,
-  waitFor,
-} from './testing/auth-fixture.ts';
+} from '@tessera/testkit/fixtures';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGuard, type Guard } from './index.ts';
 
 let redis: RedisServer;
 let keys: KeyServer;
@@ -88,7 +87,8 @@ describe('guard (jwt mode, feed)', () => {
   it('refuses every older token of a user after revoke-all, and accepts a later login', async () => {
     const a = await login('carol');
     const b = await login('carol');
-    await sessions.store.revokeUserSessions('carol', Date.now());
+    const revokedAt = Date.now();
+    await sessions.store.revokeUserSessions('carol', revokedAt);
     await waitFor(async () => !(await guard.authenticate(b.token)).ok, 1000);
     expect((await guard.authenticate(a.token)).ok).toBe(false);
     // A token of the same session id minted before the cutoff (e.g. a leaked one) is refused by iat.
@@ -98,7 +98,8 @@ describe('guard (jwt mode, feed)', () => {
       iat: Math.floor(Date.now() / 1000) - 5,
     });
     expect(await guard.authenticate(old)).toMatchObject({ ok: false, error: { code: 'session_revoked' } });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // A later login: its token's iat second must be past the cutoff's second.
+    await waitFor(() => Math.floor(Date.now() / 1000) > Math.floor(revokedAt / 1000), 2000);
     const later = await login('carol');
     expect((await guard.authenticate(later.token)).ok).toBe(true);
   });

@@ -1,35 +1,64 @@
+import { createHash } from 'node:crypto';
 import {
-  createRedisStore,
   InvalidTokenError,
   MAX_TOKEN_LENGTH,
-  type RedisClient,
-  revocationStreamKey,
   SessionRevokedError,
   StoreUnavailableError,
-  TokenExpiredError,
-} from '@tessera/core';
-import type { JWTVerifyGetKey } from 'jose';
-import { ACCESS_COOKIE, credentialFrom, SESSION_COOKIE } from './credential.ts';
-import { RevocationFeed } from './feed/revocation-feed.ts';
-import { RevocationSet } from './feed/revocation-set.ts';
-import { checkSessionInStore } from './jwt/check-session.ts';
-import { discoverVerification } from './jwt/discover.ts';
-import { tokenCacheKey, type VerifiedToken, verifyAndCache } from './jwt/verify-cached.ts';
-import { ExpiringLru } from './lib/lru.ts';
-import { openClient, waitUntilReady } from './lib/redis-ready.ts';
-import { GuardMetrics, type GuardStats } from './metrics.ts';
-import {
-  type CachedSession,
-  lookupOpaque,
-  type OpaqueContext,
-  type TouchPolicy,
-  touchThrottled,
-} from './opaque.ts';
-import { type GuardOptions, type ResolvedOptions, resolveOptions, type SessionLookup } from './options.ts';
-import type { AuthError, AuthResult, Decision, FeedStatus, HeaderSource } from './types.ts';
+} from '@tessera/core/internal';
+import { readCookie } from './lib/cookies.ts';
+import { type GuardStats, newGuardStats, registerGuardMetrics } from './metrics.ts';
+import { type GuardOptions, type ResolvedOptions, resolveOptions } from './options.ts';
+import { assembleGuard, type GuardParts } from './setup.ts';
+import type { AuthError, AuthResult, Decision, FeedStatus, HeaderSource, Subject } from './types.ts';
 
-/** Clock tolerance (ms) added to every revocation's keep time; matches token verification. */
-const TOLERANCE_MS = 10_000;
+export type { HeaderSource };
+
+// ── Stage 1: the credential ───────────────────────────────────────────────────────────────
+
+/** Longest `Authorization` or `Cookie` header looked at; longer ones are treated as no credential. */
+export const MAX_CREDENTIAL_HEADER_LENGTH = 16 * 1024;
+
+export const ACCESS_COOKIE = 'tessera_access';
+export const SESSION_COOKIE = 'tessera_session';
+
+function readHeader(headers: HeaderSource, name: string): string | undefined {
+  const value = headers instanceof Headers ? headers.get(name) : headers[name];
+  if (value === null || value === undefined) return undefined;
+  return Array.isArray(value) ? value.join('; ') : value;
+}
+
+/**
+ * The request's credential: `Authorization: Bearer <token>` (RFC 6750 §2.1), else the cookie
+ * `cookieName` (`tessera_access` in jwt mode, `tessera_session` in opaque mode). `undefined`
+ * when there is none, or the header is larger than {@link MAX_CREDENTIAL_HEADER_LENGTH}.
+ *
+ * @example
+ * ```ts
+ * const token = credentialFrom({ authorization: 'Bearer abc' }); // 'abc'
+ * ```
+ */
+export function credentialFrom(
+  headers: HeaderSource,
+  cookieName: string = ACCESS_COOKIE,
+): string | undefined {
+  const authorization = readHeader(headers, 'authorization');
+  if (authorization !== undefined && authorization.length <= MAX_CREDENTIAL_HEADER_LENGTH) {
+    const match = /^Bearer +(\S+) *$/i.exec(authorization);
+    if (match?.[1]) return match[1];
+  }
+  const cookie = readHeader(headers, 'cookie');
+  if (cookie === undefined || cookie.length > MAX_CREDENTIAL_HEADER_LENGTH) return undefined;
+  try {
+    return readCookie(cookie, cookieName) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cache key of a credential: its SHA-256 (base64url, as core's `hashToken`), so no token sits in a map. */
+const cacheKey = (credential: string) => createHash('sha256').update(credential).digest('base64url');
+
+// ── The guard ────────────────────────────────────────────────────────────────────────────
 
 /** A guard: authenticates credentials and keeps the revocation set current. */
 export interface Guard {
@@ -45,6 +74,11 @@ export interface Guard {
    * `authenticate`. Never throws.
    */
   authenticateCached(credential: string | undefined): AuthResult | undefined;
+  /**
+   * What the adapters call: the request's credential, decided synchronously when it can be
+   * (as {@link authenticateCached}), else a promise (as {@link authenticate}). Never throws.
+   */
+  authenticateRequest(headers: HeaderSource): AuthResult | Promise<AuthResult>;
   /** The credential of a request (bearer header, else the mode's cookie). */
   credentialFrom(headers: HeaderSource): string | undefined;
   /** Counters (decisions, cache, fail-open, store checks). */
@@ -56,37 +90,27 @@ export interface Guard {
 
 const refuse = (error: AuthError): AuthResult => ({ ok: false, error });
 const malformed = () => new InvalidTokenError('missing or malformed credential');
+const revoked = () => refuse(new SessionRevokedError('the session has been revoked'));
 const isWellFormed = (credential: string | undefined): credential is string =>
   typeof credential === 'string' && credential.length > 0 && credential.length <= MAX_TOKEN_LENGTH;
 
+/**
+ * The request path is one pipeline: credential → verifier (`jwt/` or `opaque/`, each with
+ * its cache and cold path) → revocation check (`revocation/`) → decision. It is written
+ * twice only in the sense that matters: {@link fast} decides synchronously from the
+ * verifier's cache, {@link slow} does the I/O; `authenticate` tries the first, then the second.
+ */
 class TesseraGuard implements Guard {
-  readonly stats: GuardStats;
-  private readonly metrics = new GuardMetrics();
-  private readonly cache: ExpiringLru<VerifiedToken>;
-  private readonly set = new RevocationSet(TOLERANCE_MS);
-  private readonly lastTouch = new ExpiringLru<number>(100_000);
-  /** Opaque mode with a feed: session lookups, keyed by the token's hash. */
-  private readonly sessions: ExpiringLru<CachedSession>;
+  readonly stats: GuardStats = newGuardStats();
   private readonly cookieName: string;
-  private client: RedisClient | undefined;
-  private ownsClient = false;
-  private store: SessionLookup | undefined;
-  private feed: RevocationFeed | undefined;
-  private keys: JWTVerifyGetKey | undefined;
-  private issuer: string | undefined;
+  private readonly known: { issuer: string | undefined; keys: ResolvedOptions['keys'] };
+  private parts: GuardParts | undefined;
   private started: Promise<void> | undefined;
-  private isReady = false;
   private metricsAttached = false;
-  private touch: TouchPolicy | undefined;
 
   constructor(private readonly options: ResolvedOptions) {
-    this.stats = this.metrics.stats;
-    this.cache = new ExpiringLru(Math.floor(options.cacheSize));
-    this.sessions = new ExpiringLru(Math.floor(options.cacheSize));
     this.cookieName = options.tokenMode === 'jwt' ? ACCESS_COOKIE : SESSION_COOKIE;
-    this.store = options.store;
-    this.keys = options.keys;
-    this.issuer = options.issuer;
+    this.known = { issuer: options.issuer, keys: options.keys };
   }
 
   ready(): Promise<void> {
@@ -101,189 +125,86 @@ class TesseraGuard implements Guard {
     return credentialFrom(headers, this.cookieName);
   }
 
+  authenticateRequest(headers: HeaderSource): AuthResult | Promise<AuthResult> {
+    const credential = credentialFrom(headers, this.cookieName);
+    return this.authenticateCached(credential) ?? this.authenticate(credential);
+  }
+
   authenticateCached(credential: string | undefined): AuthResult | undefined {
     if (!isWellFormed(credential)) return this.decide(refuse(malformed()));
-    if (!this.isReady) return undefined;
-    return this.decideFromCache(tokenCacheKey(credential), this.options.clock.now());
+    const parts = this.parts;
+    if (parts === undefined) return undefined;
+    return this.fast(parts, cacheKey(credential), this.options.clock.now());
   }
 
   authenticate(credential: string | undefined): Promise<AuthResult> {
     if (!isWellFormed(credential)) return Promise.resolve(this.decide(refuse(malformed())));
-    if (!this.isReady) return this.settle(this.authenticateSlowly(credential));
+    const parts = this.parts;
+    if (parts === undefined) return this.settle(this.whenReady(credential));
+    const key = cacheKey(credential);
     const now = this.options.clock.now();
-    const key = tokenCacheKey(credential);
-    const decided = this.decideFromCache(key, now);
-    if (decided !== undefined) return Promise.resolve(decided);
-    if (this.options.tokenMode === 'jwt') {
-      const cached = this.cache.get(key, now);
-      if (cached === undefined) return this.settle(this.verifyThenCheck(credential, key, now));
-      // Cached, but the set cannot decide (no feed, feed not current, suspect token): ask Redis.
-      this.stats.cacheHits += 1;
-      return this.settle(this.checkInStore(cached, now));
-    }
-    if (this.feed !== undefined) {
-      // Opaque mode, feed: no usable cached lookup (absent, expired, or the feed not current).
-      if (this.sessions.get(key, now) === undefined) this.stats.cacheMisses += 1;
+    return Promise.resolve(this.fast(parts, key, now) ?? this.settle(this.slow(parts, credential, key, now)));
+  }
+
+  /**
+   * The synchronous path: the verifier's cache, then the revocation set (two map lookups).
+   * The decision (counted), or `undefined` (nothing counted) when I/O is needed.
+   */
+  private fast(parts: GuardParts, key: string, now: number): AuthResult | undefined {
+    const subject = parts.verifier.cached(key, now);
+    if (subject === undefined) return undefined;
+    const verdict = parts.revocations.check(subject, now);
+    if (verdict === 'unknown') return undefined;
+    this.stats.cacheHits += 1;
+    if (verdict === 'revoked') return this.decide(revoked());
+    return this.decide(parts.verifier.admit?.(subject, key, now, false) ?? subject.allowed);
+  }
+
+  /**
+   * The asynchronous path: a cached subject the set cannot vouch for is confirmed with the
+   * store (jwt) or looked up again (opaque); otherwise the verifier's cold path runs, and its
+   * result goes through the revocation check like a cached one.
+   */
+  private async slow(parts: GuardParts, credential: string, key: string, now: number): Promise<Decision> {
+    const { verifier, revocations } = parts;
+    const cached = verifier.cached(key, now);
+    if (verifier.countsCache) {
+      if (cached === undefined) this.stats.cacheMisses += 1;
       else this.stats.cacheHits += 1;
     }
-    return this.settle(lookupOpaque(credential, this.opaqueContext(now, key)));
+    if (cached !== undefined && verifier.confirm !== undefined) {
+      const verdict = revocations.check(cached, now);
+      if (verdict === 'revoked') return revoked();
+      if (verdict === 'clear') return verifier.admit?.(cached, key, now, false) ?? cached.allowed;
+      return verifier.confirm(cached, now);
+    }
+    const verified = await verifier.verify(credential, key, now);
+    if (!('subject' in verified)) return refuse(verified);
+    const subject: Subject = verified.subject;
+    const verdict = revocations.check(subject, now);
+    if (verdict === 'revoked') return revoked();
+    if (verdict === 'clear' || verified.fresh) {
+      return verifier.admit?.(subject, key, now, verified.fresh) ?? subject.allowed;
+    }
+    if (verifier.confirm === undefined) throw new StoreUnavailableError('no session store');
+    return verifier.confirm(subject, now);
   }
 
-  /**
-   * Hot path, synchronous: cache lookup by the token's hash, then the revocation set (two
-   * map lookups). The decision (counted), or `undefined` (nothing counted) when I/O is needed.
-   */
-  private decideFromCache(key: string, now: number): AuthResult | undefined {
-    if (this.options.tokenMode === 'jwt') {
-      const cached = this.cache.get(key, now);
-      if (cached === undefined) return undefined;
-      const decided = this.checkRevocationSet(cached, now);
-      if (decided === undefined) return undefined;
-      this.stats.cacheHits += 1;
-      return this.decide(decided);
-    }
-    const feed = this.feed;
-    if (feed === undefined) return undefined;
-    // Opaque mode, feed: a cached lookup, re-decided against the revocation set each time.
-    const cached = this.sessions.get(key, now);
-    if (cached === undefined) return undefined;
-    if (this.set.isRevoked(cached.sessionId, cached.userId, cached.createdSec, now)) {
-      this.stats.cacheHits += 1;
-      return this.decide(refuse(new SessionRevokedError('the session has been revoked')));
-    }
-    if (cached.expiresAt > now && feed.isCurrent(now, this.options.feedMaxLagMs)) {
-      this.stats.cacheHits += 1;
-      touchThrottled(cached.sessionId, this.requireStore(), this.touchPolicy(), now);
-      return this.decide(cached.allowed);
-    }
-    return undefined;
-  }
-
-  feedStatus(): FeedStatus | undefined {
-    const feed = this.feed;
-    if (feed === undefined) return undefined;
-    const now = this.options.clock.now();
-    return {
-      current: feed.isCurrent(now, this.options.feedMaxLagMs),
-      lastId: feed.lastId,
-      lagMs: now - feed.lastReadAt,
-      reloads: feed.reloads,
-    };
-  }
-
-  async close(): Promise<void> {
-    await this.started?.catch(() => {});
-    await this.feed?.close();
-    if (this.ownsClient) this.client?.disconnect();
-  }
-
-  private async start(): Promise<void> {
-    const { options } = this;
-    if (options.registry && !this.metricsAttached) {
-      this.metricsAttached = true;
-      await this.metrics.attach(options.registry, () => {
-        const status = this.feedStatus();
-        return status === undefined ? -1 : status.lagMs / 1000;
-      });
-    }
-    if (options.tokenMode === 'jwt' && (this.keys === undefined || this.issuer === undefined)) {
-      const known = { issuer: this.issuer, keys: this.keys };
-      ({ issuer: this.issuer, keys: this.keys } = await discoverVerification(
-        options.authUrl as string,
-        known,
-        options.jwksCooldownMs,
-      ));
-    }
-    if (this.client === undefined && options.redis !== null) {
-      ({ client: this.client, owned: this.ownsClient } = openClient(options.redis));
-    }
-    if (this.client !== undefined) await waitUntilReady(this.client, options.connectTimeoutMs);
-    if (this.store === undefined && this.client !== undefined) {
-      this.store = createRedisStore({
-        client: this.client,
-        keyPrefix: options.keyPrefix,
-        revocationRetentionMs: 3_600_000, // unused: the guard only reads sessions, never revokes
-        ownsClient: false,
-        // The guard's Redis user cannot write sessions: touches go to the queue the auth service applies.
-        touch: 'queue',
-        onTouchError: (error) => {
-          this.stats.touchFailures += 1;
-          const refused = /NOPERM|no permissions|can't/i.test(String(error));
-          options.logger?.warn({ refused }, 'session touch failed; the session may idle out early');
-        },
-      });
-    }
-    if (options.revocationCheck === 'feed' && this.client !== undefined) {
-      const opaque = options.tokenMode === 'opaque';
-      this.feed ??= new RevocationFeed({
-        client: this.client,
-        streamKey: revocationStreamKey(options.keyPrefix),
-        set: this.set,
-        clock: options.clock,
-        // Opaque revocations carry until ≈ now; remember them as long as a cached lookup lives.
-        minRetentionMs: opaque ? options.opaqueCacheMs + 1000 : 0,
-        onReload: () => this.sessions.clear(),
-        connectTimeoutMs: options.connectTimeoutMs,
-      });
-      await this.feed.start();
-    }
-    this.isReady = true;
-  }
-
-  private async authenticateSlowly(credential: string): Promise<Decision> {
-    if (!this.isReady) {
-      // Someone skipped `await guard.ready()`: start now, but never hold a request for long.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('not ready')), 2000);
-      });
-      try {
-        await Promise.race([this.ready(), late]);
-      } catch {
-        return refuse(new StoreUnavailableError('the guard is not ready'));
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    const now = this.options.clock.now();
-    const key = tokenCacheKey(credential);
-    if (this.options.tokenMode === 'opaque') return lookupOpaque(credential, this.opaqueContext(now, key));
-    const cached = this.cache.get(key, now);
-    if (cached === undefined) return this.verifyThenCheck(credential, key, now);
-    this.stats.cacheHits += 1;
-    return this.checkRevocationSet(cached, now) ?? this.checkInStore(cached, now);
-  }
-
-  private async verifyThenCheck(token: string, key: string, now: number): Promise<Decision> {
-    this.stats.cacheMisses += 1;
-    const verified = await verifyAndCache(token, key, {
-      cache: this.cache,
-      keys: this.keys as JWTVerifyGetKey,
-      issuer: this.issuer as string,
-      audience: this.options.audience,
-      algorithms: this.options.algorithms,
-      now,
+  /** Someone skipped `await guard.ready()`: start now, but never hold a request for long. */
+  private async whenReady(credential: string): Promise<Decision> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('not ready')), 2000);
     });
-    if (verified === 'expired') return refuse(new TokenExpiredError('the access token has expired'));
-    if (verified === 'invalid') return refuse(new InvalidTokenError('the access token is not valid'));
-    return this.checkRevocationSet(verified, now) ?? this.checkInStore(verified, now);
-  }
-
-  /**
-   * The decision from the local revocation set, or `undefined` when Redis must be asked: no
-   * feed (request mode), the feed is not current, or the token is suspect (issued before a
-   * reload that may have lost revocations).
-   */
-  private checkRevocationSet(token: VerifiedToken, now: number): AuthResult | undefined {
-    const feed = this.feed;
-    if (feed === undefined) return undefined;
-    const { claims } = token;
-    if (this.set.isRevoked(claims.sid, claims.sub, claims.iat, now)) {
-      return refuse(new SessionRevokedError('the session has been revoked'));
+    try {
+      await Promise.race([this.ready(), late]);
+    } catch {
+      return refuse(new StoreUnavailableError('the guard is not ready'));
+    } finally {
+      clearTimeout(timer);
     }
-    const suspect = feed.suspectBefore > 0 && claims.iat <= Math.floor(feed.suspectBefore / 1000);
-    if (!suspect && feed.isCurrent(now, this.options.feedMaxLagMs)) return token.allowed;
-    return undefined;
+    const parts = this.parts as GuardParts;
+    return this.slow(parts, credential, cacheKey(credential), this.options.clock.now());
   }
 
   private async settle(decision: Promise<Decision>): Promise<AuthResult> {
@@ -294,55 +215,41 @@ class TesseraGuard implements Guard {
     }
   }
 
-  private checkInStore(token: VerifiedToken, now: number): Promise<Decision> {
-    const { failOpen, logger } = this.options;
-    return checkSessionInStore(token, {
-      store: this.requireStore(),
-      stats: this.stats,
-      failOpen,
-      logger,
-      now,
-    });
-  }
-
-  private requireStore(): SessionLookup {
-    if (this.store === undefined) throw new StoreUnavailableError('no session store');
-    return this.store;
-  }
-
-  private touchPolicy(): TouchPolicy {
-    this.touch ??= {
-      idleMs: this.options.idleTimeoutMs,
-      minIntervalMs: Math.max(1, Math.floor(this.options.idleTimeoutMs / 20)),
-      lastTouch: this.lastTouch,
-    };
-    return this.touch;
-  }
-
-  private opaqueContext(now: number, key: string): OpaqueContext {
-    const context: OpaqueContext = {
-      store: this.requireStore(),
-      touch: this.touchPolicy(),
-      stats: this.stats,
-      now,
-    };
-    if (this.feed !== undefined) {
-      context.cache = { set: this.set, sessions: this.sessions, key, cacheMs: this.options.opaqueCacheMs };
-    }
-    return context;
-  }
-
+  /** Counts the decision; a fail-open pass is counted apart and handed on as a plain pass. */
   private decide(result: Decision): AuthResult {
+    const { decisions } = this.stats;
     if (!result.ok) {
-      this.metrics.decide(result.error.code);
+      decisions[result.error.code] += 1;
       return result;
     }
     if ('failOpen' in result) {
-      this.metrics.decide('allowed_fail_open');
+      decisions.allowed_fail_open += 1;
       return { ok: true, principal: result.principal };
     }
-    this.metrics.decide('allowed');
+    decisions.allowed += 1;
     return result;
+  }
+
+  feedStatus(): FeedStatus | undefined {
+    return this.parts?.revocations.status(this.options.clock.now());
+  }
+
+  async close(): Promise<void> {
+    await this.started?.catch(() => {});
+    await this.parts?.revocations.close();
+    await this.parts?.reader?.close();
+  }
+
+  private async start(): Promise<void> {
+    const { options } = this;
+    if (options.registry && !this.metricsAttached) {
+      this.metricsAttached = true;
+      await registerGuardMetrics(options.registry, this.stats, () => {
+        const status = this.feedStatus();
+        return status === undefined ? -1 : status.lagMs / 1000;
+      });
+    }
+    this.parts = await assembleGuard(options, this.known, this.stats);
   }
 }
 

@@ -1,7 +1,5 @@
 import {
   type Clock,
-  DEFAULT_KEY_PREFIX,
-  parseDuration,
   type RedisClient,
   type RedisConnectionConfig,
   redisConfigFromEnv,
@@ -10,6 +8,7 @@ import {
   systemClock,
   type TokenMode,
 } from '@tessera/core';
+import { DEFAULT_KEY_PREFIX, parseDuration } from '@tessera/core/internal';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Registry } from 'prom-client';
 

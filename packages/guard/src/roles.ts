@@ -1,4 +1,4 @@
-import { InsufficientRoleError } from '@tessera/core';
+import { InsufficientRoleError } from '@tessera/core/internal';
 import type { Principal } from './types.ts';
 
 /** Validates a role list for `requireRole` once, at setup. */

@@ -9,13 +9,14 @@ const { availableParallelism } = require('node:os');
 // 2 threads ≈ 11 ms, +25% logins/s). Size the pool to the cores unless the operator chose.
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(2, availableParallelism()));
 
-// Run the TypeScript sources directly (no build step): tsx registers its ESM loader first.
-import('tsx/esm/api')
-  .then(({ register }) => {
-    register();
-    return import('../src/cli/main.ts');
-  })
-  .catch((error) => {
-    console.error(`tessera: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
+// The compiled CLI (`dist/`, built by `npm ci` / `npm run build` in the repository, shipped in
+// the package): plain JavaScript, no TypeScript loader at run time.
+import('../dist/cli/main.js').catch((error) => {
+  const missing = error && error.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('/dist/');
+  console.error(
+    missing
+      ? 'tessera: the compiled CLI is missing (dist/); run `npm run build` in the repository'
+      : `tessera: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+});

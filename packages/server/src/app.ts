@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import { type Clock, ReplicaWaitTimeoutError, systemClock } from '@tessera/core';
+import { type Clock, systemClock } from '@tessera/core';
+import { ReplicaWaitTimeoutError } from '@tessera/core/internal';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type DestinationStream, pino } from 'pino';
 import type { ServerConfig } from './config/env-config.ts';
@@ -165,7 +166,7 @@ export async function buildAuthServer(
   ctx.users.warmUp().catch(() => {});
   const routes = listRoutes(ctx);
   const document = buildOpenApiDocument(routes, Problem);
-  registerRoutes(app, [...routes, openApiRoute(document)]);
+  registerRoutes(app, ctx, [...routes, openApiRoute(document)]);
   app.decorate('tessera', ctx);
   return app;
 }

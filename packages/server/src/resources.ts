@@ -9,9 +9,8 @@ import {
   loadKeyRing,
   type RedisClient,
   type SessionStore,
-  startTouchApplier,
-  type TouchApplier,
 } from '@tessera/core';
+import { startTouchApplier, type TouchApplier } from '@tessera/core/internal';
 import type { Guard } from '@tessera/guard';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/env-config.ts';
@@ -111,10 +110,9 @@ function startGuardTouches(config: ServerConfig, client: RedisClient, clock: Clo
     idleMs: config.idleTimeoutMs,
     minIntervalMs: Math.floor(config.idleTimeoutMs / 20),
     now: () => clock.now(),
-    onError: (error) => {
+    onError: (_error, refused) => {
       if (clock.now() - loggedAt < 60_000) return;
       loggedAt = clock.now();
-      const refused = /NOPERM|no permissions|can't/i.test(String(error));
       logger.warn(
         { refused, failures: applier.errors },
         'applying guard touches failed; sessions used only through guards may idle out early',

@@ -1,7 +1,7 @@
 import type { JWTVerifyGetKey } from 'jose';
 import type { SigningKeyHandle } from '../keys/signing-key.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { SessionStore } from '../stores/session-store.ts';
+import type { RevokedSessions, SessionStore } from '../stores/session-store.ts';
 import type { AccessTokenClaims } from '../tokens/access-token.ts';
 import type { ConcurrencyPolicy, RefreshPolicy, SessionRecord, TokenMode } from './types.ts';
 
@@ -110,7 +110,7 @@ export interface SessionService {
   /** Global invalidation of one session. `false` when there was none. */
   revokeSession(sessionId: string): Promise<boolean>;
   /** Global invalidation of every session of a user; returns how many. */
-  revokeUserSessions(userId: string): Promise<number>;
+  revokeUserSessions(userId: string): Promise<RevokedSessions>;
   /**
    * RFC 7009: revokes the session of any Tessera token. Returns the id of the session it
    * revoked, or `null` for an unknown, forged or expired token (nothing changed).

@@ -6,6 +6,7 @@ import {
   SessionExistsError,
   SessionExpiredError,
   SessionRevokedError,
+  StoreUnavailableError,
   TokenExpiredError,
 } from '../errors/errors.ts';
 import { systemClock } from '../lib/clock.ts';
@@ -279,7 +280,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
         aud: audience,
       };
     } catch (error) {
-      if (error instanceof Error && 'code' in error && error.code === 'store_unavailable') throw error;
+      if (error instanceof StoreUnavailableError) throw error;
       return { active: false };
     }
   }

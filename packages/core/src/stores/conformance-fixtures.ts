@@ -27,6 +27,25 @@ export interface StoreDriver {
   open(): Promise<SessionStore>;
   /** Members of the user's session index (Redis ZCARD / memory stats). */
   indexSize(store: SessionStore, userId: string): Promise<number>;
+  /** Removes every retained revocation (`XTRIM … MAXLEN 0`), as a trim past a reader's position does. */
+  trimRevocations(store: SessionStore): Promise<void>;
+  /**
+   * Restarts the store's Redis empty (no persistence), then waits until the store's client
+   * answers again; `undefined` where there is no server to restart (memory).
+   */
+  restart?: () => Promise<void>;
+}
+
+async function untilAnswers(client: Redis | Cluster): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    try {
+      await client.ping();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+  throw new Error('redis did not answer after the restart');
 }
 
 export function memoryDriver(): StoreDriver {
@@ -36,6 +55,7 @@ export function memoryDriver(): StoreDriver {
     stop: async () => {},
     open: async () => createMemoryStore({ revocationRetentionMs: RETENTION }),
     indexSize: async (store) => (store as MemoryStore).stats().indexEntries,
+    trimRevocations: async (store) => (store as MemoryStore).trimRevocations(0),
   };
 }
 
@@ -58,6 +78,15 @@ export function redisDriver(): StoreDriver {
       return createRedisStore({ client, revocationRetentionMs: RETENTION, ownsClient: false });
     },
     indexSize: (_store, userId) => client.zcard(`tessera:{u:${userId}}:idx`),
+    trimRevocations: async () => {
+      await client.xtrim('tessera:revocations', 'MAXLEN', 0);
+    },
+    async restart() {
+      const port = server.port;
+      await server.stop();
+      server = await startRedis([], port);
+      await untilAnswers(client);
+    },
   };
 }
 
@@ -80,6 +109,17 @@ export function clusterDriver(): StoreDriver {
       return createRedisStore({ client, revocationRetentionMs: RETENTION, ownsClient: false });
     },
     indexSize: (_store, userId) => client.zcard(`tessera:{u:${userId}}:idx`),
+    trimRevocations: async () => {
+      await client.xtrim('tessera:revocations', 'MAXLEN', 0);
+    },
+    /**
+     * A cluster node restarted without persistence comes back without the stream; its
+     * `run_id` is not visible through the cluster client, so what the follower sees is the
+     * stream's count starting over. Simulated by flushing every master.
+     */
+    async restart() {
+      await Promise.all(client.nodes('master').map((node) => node.flushall()));
+    },
   };
 }
 

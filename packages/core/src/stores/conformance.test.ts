@@ -1,3 +1,4 @@
+import { waitFor } from '@tessera/testkit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sealSuccessor } from '../tokens/successor-box.ts';
 import {
@@ -15,6 +16,7 @@ import {
   RETENTION,
   redisDriver,
 } from './conformance-fixtures.ts';
+import type { RevocationFollower, RevocationPosition } from './revocations/follower.ts';
 import type { RotateRefreshCommand, SessionStore } from './session-store.ts';
 
 const drivers = [memoryDriver(), redisDriver(), clusterDriver()];
@@ -80,7 +82,10 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       }
       expect(await store.getSession(newSession('alice', clock).id)).toBeNull();
       expect(await store.listUserSessions('not a user', clock.now())).toEqual([]);
-      expect(await store.revokeUserSessions('x'.repeat(1_000_000), clock.now())).toBe(0);
+      expect(await store.revokeUserSessions('x'.repeat(1_000_000), clock.now())).toEqual({
+        count: 0,
+        sessionIds: [],
+      });
     });
 
     it('refuses a malformed create with TypeError', async () => {
@@ -370,7 +375,9 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       await store.setAccessExpiry(b.session.id, clock.now() + 2 * ACCESS, clock.now());
       const other = await login('bob');
       clock.advance(1000);
-      expect(await store.revokeUserSessions('alice', clock.now())).toBe(2);
+      const revoked = await store.revokeUserSessions('alice', clock.now());
+      expect(revoked.count).toBe(2);
+      expect([...revoked.sessionIds].sort()).toEqual([a.session.id, b.session.id].sort());
       expect(await store.listUserSessions('alice', clock.now())).toEqual([]);
       expect(await store.getSession(a.session.id)).toBeNull();
       expect(await store.getSession(other.session.id)).not.toBeNull();
@@ -385,7 +392,7 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       expect(entry?.kind === 'user' && [...entry.sessionIds].sort()).toEqual(
         [a.session.id, b.session.id].sort(),
       );
-      expect(await store.revokeUserSessions('alice', clock.now())).toBe(0);
+      expect(await store.revokeUserSessions('alice', clock.now())).toEqual({ count: 0, sessionIds: [] });
     });
 
     it('readRevocations: exclusive afterId, increasing ids, retention window', async () => {
@@ -418,6 +425,96 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       const ids = (await store.readRevocations('0', clock.now())).map((e) => e.id);
       expect(ids).toEqual([`${clock.now() + 5000}-0`, `${clock.now() + 5000}-1`]);
     });
+  });
+
+  describe('following revocations', () => {
+    type Entry = Awaited<ReturnType<SessionStore['readRevocations']>>[number];
+    const followers: RevocationFollower[] = [];
+    afterEach(async () => {
+      for (const follower of followers.splice(0)) await follower.close();
+    });
+    async function follow(from?: RevocationPosition) {
+      const seen: Entry[] = [];
+      let losses = 0;
+      const follower = store.followRevocations({
+        onEntry: (entry) => seen.push(entry),
+        onLoss: () => {
+          losses += 1;
+        },
+        clock,
+        blockMs: 100,
+        ...(from ? { from } : {}),
+      });
+      followers.push(follower);
+      await follower.start();
+      return { follower, seen, losses: () => losses };
+    }
+    async function revokeOne(userId = 'alice') {
+      const { session } = await login(userId);
+      await store.revokeSession(session.id, clock.now());
+      return session.id;
+    }
+    const sessionIds = (entries: Entry[]) =>
+      entries.map((e) => (e.kind === 'session' ? e.sessionId : e.userId));
+
+    it('reads every retained entry before start() resolves, then each new one, in order', async () => {
+      const first = await revokeOne();
+      const { follower, seen } = await follow();
+      expect(sessionIds(seen)).toEqual([first]);
+      const second = await revokeOne();
+      await store.revokeUserSessions('alice', clock.now());
+      await waitFor(() => seen.length === 3, 5000);
+      expect(sessionIds(seen)).toEqual([first, second, 'alice']);
+      expect(seen).toEqual(await store.readRevocations('0', clock.now()));
+      expect(follower.lastId).toBe(seen[2]?.id);
+      expect(follower.isCurrent(clock.now(), 2000)).toBe(true);
+      expect(follower.losses).toBe(0);
+    });
+
+    it('resumes from a position: only what came after, no loss', async () => {
+      await revokeOne();
+      const a = await follow();
+      const position = a.follower.position();
+      await a.follower.close();
+      const later = await revokeOne('bob');
+      const b = await follow(position);
+      expect(sessionIds(b.seen)).toEqual([later]);
+      expect(b.losses()).toBe(0);
+      expect(b.follower.suspectBefore).toBe(0);
+    });
+
+    it('reports a loss when the log was trimmed past its position, then reloads', async () => {
+      await revokeOne();
+      const a = await follow();
+      const position = a.follower.position();
+      await a.follower.close();
+      await revokeOne('bob');
+      await driver.trimRevocations(store);
+      const b = await follow(position);
+      expect(b.losses()).toBe(1);
+      expect(b.follower.losses).toBe(1);
+      expect(b.follower.suspectBefore).toBe(clock.now());
+      expect(b.seen).toEqual([]);
+      const after = await revokeOne('carl');
+      await waitFor(() => b.seen.length === 1, 5000);
+      expect(sessionIds(b.seen)).toEqual([after]);
+      expect(b.follower.losses).toBe(1);
+    });
+
+    it.skipIf(driver.restart === undefined)(
+      'reports a loss after Redis restarted empty (restart or failover may lose writes)',
+      async () => {
+        await revokeOne();
+        const a = await follow();
+        const position = a.follower.position();
+        await a.follower.close();
+        await driver.restart?.();
+        const b = await follow(position);
+        expect(b.losses()).toBe(1);
+        expect(b.follower.suspectBefore).toBe(clock.now());
+        expect(b.seen).toEqual([]);
+      },
+    );
   });
 
   describe('rate limit', () => {

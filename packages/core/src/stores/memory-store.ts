@@ -1,8 +1,9 @@
 import { type Clock, systemClock } from '../lib/clock.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import { isValidUserId } from '../tokens/opaque-token.ts';
-import { createRevocationLog } from './memory-revocation-log.ts';
-import type { NewRevocation } from './redis/revocation-stream.ts';
+import type { NewRevocation } from './revocations/entry-format.ts';
+import { followRevocations } from './revocations/follower.ts';
+import { createRevocationLog } from './revocations/memory-log.ts';
 import type { RotateRefreshResult, SessionStore, StoredSession } from './session-store.ts';
 import {
   assertCreateCommand,
@@ -29,6 +30,8 @@ export interface MemoryStoreOptions {
 /** A `SessionStore` in this process's memory, plus counters for metrics and tests. */
 export interface MemoryStore extends SessionStore {
   stats(): { sessions: number; indexEntries: number; rateLimitKeys: number; revocations: number };
+  /** Keeps only the newest `maxLength` revocations, like `XTRIM … MAXLEN` on the Redis stream. */
+  trimRevocations(maxLength: number): void;
 }
 
 interface Entry {
@@ -247,7 +250,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
     async revokeUserSessions(userId, now) {
       assertTime(now, 'now');
-      if (!isValidUserId(userId)) return 0;
+      if (!isValidUserId(userId)) return { count: 0, sessionIds: [] };
       const index = indexes.get(userId);
       const found = [...(index && index.deadline > ttlClock.now() ? index.members.keys() : [])]
         .map((sid) => entryOf(sid))
@@ -255,7 +258,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const until = Math.max(now, ...found.map((e) => e.session.accessExpiresAt));
       const sessionIds = found.map((e) => e.session.id);
       revoke(userId, now, [{ kind: 'user', userId, sessionIds, before: now, until }], sessionIds);
-      return found.filter((e) => isLive(e, now)).length;
+      return { count: found.filter((e) => isLive(e, now)).length, sessionIds };
     },
 
     async listUserSessions(userId, now) {
@@ -288,6 +291,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async readRevocations(afterId, now) {
       assertTime(now, 'now');
       return log.read(afterId, now);
+    },
+
+    followRevocations(followOptions) {
+      return followRevocations(log.source(), followOptions);
+    },
+
+    trimRevocations(maxLength) {
+      log.trim(maxLength);
     },
 
     async ping() {},

@@ -1,4 +1,5 @@
 import type { ConcurrencyPolicy, RevocationEntry, SessionRecord } from '../sessions/types.ts';
+import type { FollowRevocationsOptions, RevocationFollower } from './revocations/follower.ts';
 
 /**
  * The store speaks in domain terms; every method is atomic for one user (one Lua script on
@@ -31,17 +32,43 @@ export interface SessionStore {
   setAccessExpiry(sessionId: string, accessExpiresAt: number, now: number): Promise<boolean>;
   /** Announces then deletes one session. Idempotent. `false` when there was no such session. */
   revokeSession(sessionId: string, now: number): Promise<boolean>;
-  /** Announces then deletes every session of a user (one revocation entry). Returns how many. */
-  revokeUserSessions(userId: string, now: number): Promise<number>;
+  /**
+   * Announces then deletes every session of a user (one revocation entry). Returns what it
+   * revoked: the sessions the entry covers, and how many of them were live.
+   */
+  revokeUserSessions(userId: string, now: number): Promise<RevokedSessions>;
   /** The user's live sessions, oldest first; prunes expired index entries. */
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Sliding-window counter for rate limits, shared by every instance using the store. */
   hitRateLimit(key: string, windowMs: number, limit: number, now: number): Promise<RateLimitResult>;
   /** Revocations newer than `afterId` (exclusive; `'0'` for all retained). */
   readRevocations(afterId: string, now: number): Promise<RevocationEntry[]>;
+  /**
+   * Follows the revocation log: every entry from its start (or `options.from`), then each new
+   * one as it is appended, reporting loss (trim past the position, restart, failover).
+   * Call `start()` on the result.
+   */
+  followRevocations(options: FollowRevocationsOptions): RevocationFollower;
   /** Throws `StoreUnavailableError` unless the store answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * What a guard needs from the store, and nothing that could create, change or revoke a
+ * session: follow the revocation log, look a session up, and the throttled touch.
+ */
+export interface SessionReader
+  extends Pick<SessionStore, 'getSession' | 'touchSession' | 'followRevocations'> {
+  close(): Promise<void>;
+}
+
+/** What a revoke-all revoked. */
+export interface RevokedSessions {
+  /** How many of them were live (not expired) when revoked. */
+  count: number;
+  /** Every session id the revocation entry covers (the ones that still existed). */
+  sessionIds: string[];
 }
 
 /** The session plus the hash of its current secret (refresh or opaque session token). */

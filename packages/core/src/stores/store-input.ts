@@ -82,17 +82,6 @@ export function assertRateLimit(key: string, windowMs: number, limit: number, no
   assertTime(now, 'now');
 }
 
-/** A stream id `<ms>-<seq>` (or `<ms>`, or `0`) as a comparable pair; `null` when malformed. */
-export function parseStreamId(id: string): [number, number] | null {
-  const match = typeof id === 'string' ? /^(\d{1,16})(?:-(\d{1,16}))?$/.exec(id) : null;
-  if (!match) return null;
-  return [Number(match[1]), Number(match[2] ?? 0)];
-}
-
-export function compareStreamIds(a: [number, number], b: [number, number]): number {
-  return a[0] - b[0] || a[1] - b[1];
-}
-
 /** Copies a session record (never hand out the store's own objects). */
 export function copySession(session: SessionRecord): SessionRecord {
   return {

@@ -1,20 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { type RedisServer, startRedis } from '@tessera/testkit';
-import express from 'express';
-import Fastify from 'fastify';
-import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGuard, type Guard } from '../index.ts';
+import { type RedisServer, startRedis, startTcpProxy, type TcpProxy, waitFor } from '@tessera/testkit';
 import {
   type KeyServer,
   openSessionFixture,
   type SessionFixture,
   startKeyServer,
-  waitFor,
-} from '../testing/auth-fixture.ts';
-import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy.ts';
+} from '@tessera/testkit/fixtures';
+import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGuard, type Guard } from '../index.ts';
 import * as expressAdapter from './express.ts';
 import * as fastifyAdapter from './fastify.ts';
 import * as honoAdapter from './hono.ts';
@@ -144,8 +142,11 @@ describe.each(['express', 'fastify', 'hono', 'node'])('%s adapter', (name) => {
     const { sessionId, token } = await login('dee', ['user']);
     expect((await get('/whoami', { authorization: `Bearer ${token}` })).status).toBe(200);
     await sessions.store.revokeSession(sessionId, Date.now());
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const response = await get('/whoami', { authorization: `Bearer ${token}` });
+    let response = await get('/whoami', { authorization: `Bearer ${token}` });
+    await waitFor(async () => {
+      response = await get('/whoami', { authorization: `Bearer ${token}` });
+      return response.status !== 200;
+    }, 2000);
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ code: 'session_revoked' });
   });

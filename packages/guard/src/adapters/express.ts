@@ -39,14 +39,13 @@ export function authenticate(guard: Guard): RequestHandler {
     next();
   };
   return (req: Request, res: Response, next: NextFunction): Promise<void> | undefined => {
-    const credential = guard.credentialFrom(req.headers);
     // A cached token or lookup is decided in this tick: no promise for Express to chain on.
-    const cached = guard.authenticateCached(credential);
-    if (cached !== undefined) {
-      finish(cached, req, res, next);
+    const result = guard.authenticateRequest(req.headers);
+    if (!(result instanceof Promise)) {
+      finish(result, req, res, next);
       return undefined;
     }
-    return guard.authenticate(credential).then((result) => finish(result, req, res, next));
+    return result.then((settled) => finish(settled, req, res, next));
   };
 }
 

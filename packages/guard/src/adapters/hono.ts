@@ -28,7 +28,7 @@ function problem(error: GuardError): Response {
  */
 export function authenticate(guard: Guard): MiddlewareHandler {
   return async (c: Context, next) => {
-    const result = await guard.authenticate(guard.credentialFrom(c.req.raw.headers));
+    const result = await guard.authenticateRequest(c.req.raw.headers);
     if (!result.ok) return problem(result.error);
     c.set('tessera', result.principal);
     await next();

@@ -36,10 +36,9 @@ export function createAuthenticator(
     return undefined;
   };
   return (req, res) => {
-    const credential = guard.credentialFrom(req.headers);
-    const cached = guard.authenticateCached(credential);
-    if (cached !== undefined) return answer(cached, res);
-    return guard.authenticate(credential).then((result) => answer(result, res));
+    const result = guard.authenticateRequest(req.headers);
+    if (!(result instanceof Promise)) return answer(result, res);
+    return result.then((settled) => answer(settled, res));
   };
 }
 

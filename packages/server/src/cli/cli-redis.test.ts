@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RedisServer, startRedis } from '@tessera/testkit';
+import { TEST_PASSWORD_PARAMS } from '@tessera/testkit/auth-service';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAuthServer } from '../app.ts';
 import { loadConfig } from '../config/env-config.ts';
-import { TEST_PASSWORD_PARAMS } from '../testing/test-app.ts';
 import { runCli } from './run-cli.ts';
 
 const PASSWORD = 'correct horse battery';

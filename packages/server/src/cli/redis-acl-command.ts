@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_KEY_PREFIX, revocationStreamKey, touchQueueKeys } from '@tessera/core';
+import { DEFAULT_KEY_PREFIX, revocationStreamKey, touchQueueKeys } from '@tessera/core/internal';
 import { CliError, printLine } from './io.ts';
 
 /**

@@ -5,6 +5,15 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/tessera.cjs', import.meta.url));
 
+/**
+ * The whole environment of a spawned CLI or service: PATH and HOME from this process, then
+ * exactly `env`. Nothing else is inherited, so `TESSERA_*`, `PORT`, `HOST` or `LOG_LEVEL` in
+ * the caller's shell never reach the child (contract §1).
+ */
+export function childEnv(env: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env };
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -16,7 +25,7 @@ export function runCli(args: string[], env: Record<string, string>, stdin = ''):
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
+      env: childEnv(env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -40,7 +49,7 @@ export function startService(
   return waitForBanner(
     spawn('npm', ['start', '--silent'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
+      env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     }),
@@ -101,7 +110,7 @@ export function startServe(
   return waitForBanner(
     spawn(process.execPath, [BIN, 'serve'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
+      env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );

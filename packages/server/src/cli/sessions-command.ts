@@ -164,7 +164,7 @@ export async function runSessionsRevoke(
   }
   if (username) {
     const userId = await resolveUserId(config, username);
-    const count = await withRedis(config, (store) => store.revokeUserSessions(userId, Date.now()));
+    const { count } = await withRedis(config, (store) => store.revokeUserSessions(userId, Date.now()));
     return printLine(`revoked ${count} session(s) of ${username}`);
   }
   const revoked = await withRedis(config, (store) => store.revokeSession(sessionId ?? '', Date.now()));

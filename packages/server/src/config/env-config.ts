@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { parseDuration, type RedisConnectionConfig, redisConfigFromEnv } from '@tessera/core';
+import { type RedisConnectionConfig, redisConfigFromEnv } from '@tessera/core';
+import { parseDuration } from '@tessera/core/internal';
 import { z } from 'zod';
 
 /** Everything the auth service reads from the environment (contract §2), validated. Durations in ms. */

@@ -1,4 +1,4 @@
-import { hashToken, NotFoundError, safeEqual, UnauthorizedError } from '@tessera/core';
+import { hashToken, NotFoundError, safeEqual, UnauthorizedError } from '@tessera/core/internal';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from './context.ts';
 

@@ -1,7 +1,12 @@
 import { type RedisServer, startRedis } from '@tessera/testkit';
+import {
+  ADMIN_TOKEN,
+  createTestApp,
+  createTestRedisStore,
+  type TestApp,
+} from '@tessera/testkit/auth-service';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, createTestApp, createTestRedisStore, type TestApp } from '../testing/test-app.ts';
 
 let redis: RedisServer;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { type RedisServer, startRedis } from '@tessera/testkit';
+import { createTestApp, createTestRedisStore, type TestApp } from '@tessera/testkit/auth-service';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, createTestRedisStore, type TestApp } from '../testing/test-app.ts';
 
 let redis: RedisServer;
 beforeAll(async () => {

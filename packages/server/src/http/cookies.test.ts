@@ -1,5 +1,5 @@
+import { createTestApp, type TestApp } from '@tessera/testkit/auth-service';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../testing/test-app.ts';
 
 const PASSWORD = 'correct horse battery';
 const COOKIE_LOGIN = { 'x-tessera-transfer': 'cookie' };

@@ -1,4 +1,4 @@
-import { CsrfError, InvalidTokenError } from '@tessera/core';
+import { CsrfError, InvalidTokenError } from '@tessera/core/internal';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from './context.ts';
 

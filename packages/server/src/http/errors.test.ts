@@ -1,7 +1,7 @@
 import { connectRedis, createRedisClient, createRedisStore, ManualClock } from '@tessera/core';
 import { startRedis } from '@tessera/testkit';
+import { createTestApp } from '@tessera/testkit/auth-service';
 import { describe, expect, it } from 'vitest';
-import { createTestApp } from '../testing/test-app.ts';
 
 const PASSWORD = 'correct horse battery';
 const problemOf = (res: { headers: Record<string, unknown>; json(): unknown }) => {

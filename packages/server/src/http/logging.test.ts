@@ -1,5 +1,5 @@
+import { createTestApp } from '@tessera/testkit/auth-service';
 import { describe, expect, it } from 'vitest';
-import { createTestApp } from '../testing/test-app.ts';
 
 const PASSWORD = 'a very secret password 42';
 

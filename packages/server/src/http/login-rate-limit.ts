@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RateLimitedError } from '@tessera/core';
+import { RateLimitedError } from '@tessera/core/internal';
 import type { AppContext } from './context.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createTestApp } from '@tessera/testkit/auth-service';
 import { describe, expect, it } from 'vitest';
 import { generateOpenApiDocument } from '../index.ts';
-import { createTestApp } from '../testing/test-app.ts';
 
 const DOC_PATH = fileURLToPath(new URL('../../../../docs/openapi.json', import.meta.url));
 

@@ -35,7 +35,8 @@ function toJsonSchema(schema: z.ZodType, io: 'input' | 'output', components: Com
 
 function security(spec: RouteSpec): JsonObject[] | undefined {
   if (spec.auth === 'admin') return [{ adminBearer: [] }];
-  if (spec.auth === 'session') return [{ bearer: [] }, { accessCookie: [] }, { sessionCookie: [] }];
+  if (spec.auth === 'session' || spec.auth === 'forwarded')
+    return [{ bearer: [] }, { accessCookie: [] }, { sessionCookie: [] }];
   return undefined;
 }
 

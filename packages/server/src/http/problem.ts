@@ -1,35 +1,25 @@
+import { isTesseraError, type TesseraError, toErrorResponse } from '@tessera/core';
 import {
   InternalError,
   InvalidRequestError,
-  isTesseraError,
+  isRedisError,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
-  RateLimitedError,
   StoreUnavailableError,
-  type TesseraError,
-  toProblem,
   UnsupportedMediaTypeError,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import type { FastifyReply } from 'fastify';
 
-const TOKEN_CODES = new Set([
-  'invalid_token',
-  'token_expired',
-  'session_expired',
-  'session_revoked',
-  'refresh_token_reused',
-]);
-
-/** Sends a TesseraError as application/problem+json, with `Retry-After` / `WWW-Authenticate` where due. */
+/**
+ * Sends a TesseraError as core's `toErrorResponse` makes it (problem+json, `Retry-After` /
+ * `WWW-Authenticate` where due), never cached.
+ */
 export function sendProblem(reply: FastifyReply, error: TesseraError): FastifyReply {
-  if (error instanceof RateLimitedError || error instanceof StoreUnavailableError) {
-    reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
-  }
-  if (TOKEN_CODES.has(error.code)) reply.header('www-authenticate', 'Bearer error="invalid_token"');
-  else if (error.code === 'unauthorized') reply.header('www-authenticate', 'Bearer');
+  const { status, headers, body } = toErrorResponse(error);
+  reply.headers(headers);
   reply.header('cache-control', 'no-store');
-  return reply.code(error.status).type('application/problem+json').send(toProblem(error));
+  return reply.code(status).send(body);
 }
 
 interface FastifyLikeError {
@@ -39,11 +29,11 @@ interface FastifyLikeError {
 }
 
 /** Redis/network failures that escaped a store without being wrapped: still a 503, never a 500. */
-function looksLikeStoreFailure(error: FastifyLikeError): boolean {
+function looksLikeStoreFailure(thrown: unknown, error: FastifyLikeError): boolean {
   const code = error.code ?? '';
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTCONN'].includes(code) ||
-    /Redis|MaxRetriesPerRequest|ClusterAllFailed/i.test(error.name ?? '') ||
+    isRedisError(thrown) ||
     code.startsWith('ERR_REDIS')
   );
 }
@@ -80,7 +70,7 @@ export function toTesseraError(thrown: unknown): { error: TesseraError; unexpect
       unexpected: false,
     };
   }
-  if (looksLikeStoreFailure(error)) {
+  if (looksLikeStoreFailure(thrown, error)) {
     return { error: new StoreUnavailableError('The session store cannot be reached'), unexpected: true };
   }
   return { error: new InternalError('An unexpected error occurred'), unexpected: true };

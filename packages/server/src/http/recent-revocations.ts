@@ -1,4 +1,5 @@
 import type { Clock } from '@tessera/core';
+import type { ServerMetrics } from '../metrics/server-metrics.ts';
 
 /** How long this instance remembers its own revocations: far longer than the feed takes to deliver them. */
 const KEEP_MS = 30_000;
@@ -45,4 +46,23 @@ export function createRecentRevocations(clock: Clock, holdMs = KEEP_MS): RecentR
     hold: (sessionIds) => put(held, sessionIds, Math.max(holdMs, KEEP_MS)),
     has: (sessionId) => live(recent, sessionId) || live(held, sessionId),
   };
+}
+
+/** What a route revoked, for {@link recordRevocation}. */
+export interface Revoked {
+  kind: 'session' | 'user' | 'token';
+  /** Sessions the revocation covers (remembered for `/v1/authorize`). */
+  sessionIds: readonly string[];
+  /** How many live sessions ended (the active-sessions gauge). */
+  live: number;
+}
+
+/** The bookkeeping every revoking route does, in one place: remember, count, adjust the gauge. */
+export function recordRevocation(
+  ctx: { revoked: RecentRevocations; metrics: ServerMetrics },
+  revoked: Revoked,
+): void {
+  ctx.revoked.add(revoked.sessionIds);
+  ctx.metrics.revocations.inc({ kind: revoked.kind });
+  if (revoked.live > 0) ctx.metrics.activeSessions.dec(revoked.live);
 }

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedis } from '@tessera/testkit';
+import { TEST_PASSWORD_PARAMS } from '@tessera/testkit/auth-service';
 import { describe, expect, it } from 'vitest';
 import { buildAuthServer } from '../app.ts';
 import { loadConfig } from '../config/env-config.ts';
-import { TEST_PASSWORD_PARAMS } from '../testing/test-app.ts';
 
 describe('Redis configured by the environment', () => {
   it('starts while Redis is down (503, not ready), and recovers when it comes up', async () => {

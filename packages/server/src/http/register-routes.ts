@@ -1,13 +1,17 @@
+import type { SessionRecord } from '@tessera/core';
 import {
   InvalidRequestError,
   MethodNotAllowedError,
   NotFoundError,
   UnsupportedMediaTypeError,
-} from '@tessera/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+} from '@tessera/core/internal';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { requireAdmin } from './admin-auth.ts';
+import type { AppContext } from './context.ts';
 import { sendProblem } from './problem.ts';
 import type { RouteSpec } from './route-spec.ts';
+import { authenticateRequest } from './session-view.ts';
 
 function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -51,6 +55,22 @@ function parseInput(spec: RouteSpec, request: FastifyRequest): { body: unknown; 
   return { body, params };
 }
 
+/** The route's declared `auth`, applied in one place: the session for `session` routes. */
+async function authenticate(
+  spec: RouteSpec,
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<SessionRecord | undefined> {
+  if (spec.auth !== 'session') return undefined;
+  try {
+    return (await authenticateRequest(request, ctx)).session;
+  } catch (error) {
+    spec.onAuthFailure?.(request, reply, error);
+    throw error;
+  }
+}
+
 function toPattern(url: string): RegExp {
   const escaped = url
     .split('/')
@@ -63,7 +83,7 @@ function toPattern(url: string): RegExp {
  * Registers the routes, and a not-found handler that answers 405 (with `Allow`) when the path
  * exists under another method, else 404 — both as problem+json.
  */
-export function registerRoutes(app: FastifyInstance, specs: RouteSpec[]): void {
+export function registerRoutes(app: FastifyInstance, ctx: AppContext, specs: RouteSpec[]): void {
   const patterns = new Map<string, { pattern: RegExp; methods: Set<string> }>();
   for (const spec of specs) {
     const entry = patterns.get(spec.url) ?? { pattern: toPattern(spec.url), methods: new Set<string>() };
@@ -74,8 +94,11 @@ export function registerRoutes(app: FastifyInstance, specs: RouteSpec[]): void {
       method: spec.method,
       url: spec.url,
       handler: async (request, reply) => {
-        spec.authorize?.(request);
-        return spec.handler(request, reply, parseInput(spec, request) as never);
+        // Admin: before the body is validated, so an unauthorised caller learns nothing.
+        if (spec.auth === 'admin') requireAdmin(request, ctx);
+        const input = parseInput(spec, request);
+        const session = await authenticate(spec, ctx, request, reply);
+        return spec.handler(request, reply, { ...input, session } as never);
       },
     });
   }

@@ -1,7 +1,7 @@
 import { cutReplica, type RedisServer, startRedis, waitForReplicaLink } from '@tessera/testkit';
+import { createTestApp, type TestApp } from '@tessera/testkit/auth-service';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../testing/test-app.ts';
 
 /**
  * A revocation no replica confirmed in time: 503 store_unavailable + Retry-After, counted and

@@ -1,5 +1,5 @@
 import type { AuthenticatedSession, IssuedTokens, SessionRecord } from '@tessera/core';
-import { InvalidTokenError } from '@tessera/core';
+import { InvalidTokenError } from '@tessera/core/internal';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { AppContext } from './context.ts';

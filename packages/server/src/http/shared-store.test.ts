@@ -1,7 +1,7 @@
 import type { SessionStore } from '@tessera/core';
 import { type RedisServer, startRedis } from '@tessera/testkit';
+import { createTestApp, createTestRedisStore } from '@tessera/testkit/auth-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, createTestRedisStore } from '../testing/test-app.ts';
 
 const PASSWORD = 'correct horse battery';
 let redis: RedisServer;

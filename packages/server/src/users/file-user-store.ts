@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UserExistsError } from '@tessera/core';
+import { UserExistsError } from '@tessera/core/internal';
 import { withFileLock } from './file-lock.ts';
 import type { UserRecord, UserStore } from './types.ts';
 

@@ -1,4 +1,4 @@
-import { UserExistsError } from '@tessera/core';
+import { UserExistsError } from '@tessera/core/internal';
 import type { UserRecord, UserStore } from './types.ts';
 
 /** Users kept in this process only (tests, throwaway setups). */

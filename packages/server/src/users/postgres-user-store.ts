@@ -1,4 +1,4 @@
-import { UserExistsError } from '@tessera/core';
+import { UserExistsError } from '@tessera/core/internal';
 import pg from 'pg';
 import type { UserRecord, UserStore } from './types.ts';
 

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '@tessera/core';
+import { InvalidRequestError } from '@tessera/core/internal';
 import { createFileUserStore } from './file-user-store.ts';
 import { createMemoryUserStore } from './memory-user-store.ts';
 import {

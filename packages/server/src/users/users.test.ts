@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TEST_PASSWORD_PARAMS } from '@tessera/testkit/auth-service';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_PASSWORD_PARAMS } from '../testing/test-app.ts';
 import { createFileUserStore } from './file-user-store.ts';
 import { createMemoryUserStore } from './memory-user-store.ts';
 import { DEFAULT_PASSWORD_PARAMS, hashPassword, needsRehash } from './password.ts';

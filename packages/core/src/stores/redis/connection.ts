@@ -1,4 +1,4 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions, ReplyError } from 'ioredis';
 
 /** Where Redis is: one server, a cluster (seed nodes), or sentinels + master name. */
 export type RedisConnectionConfig =
@@ -134,4 +134,49 @@ export async function connectRedis(client: RedisClient, timeoutMs = 5000): Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Waits until `client` is ready: connects a lazy client (`status === 'wait'`), otherwise waits
+ * for its `ready` event (a client someone else created may already be connecting).
+ * Rejects after `timeoutMs` with a message that names no address and carries no Redis text.
+ */
+export async function waitUntilReady(client: RedisClient, timeoutMs = 5000): Promise<void> {
+  if (client.status === 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error('Redis is not reachable (TESSERA_REDIS_URL / _CLUSTER / _SENTINELS)')),
+        timeoutMs,
+      );
+      onReady = resolve;
+      client.once('ready', onReady);
+      if (client.status === 'wait') client.connect().catch(() => {});
+    });
+  } finally {
+    clearTimeout(timer);
+    if (onReady) client.off('ready', onReady);
+  }
+}
+
+/** The caller's client (left open on close), or a new fail-fast one the caller owns. */
+export function openRedisClient(redis: RedisClient | RedisConnectionConfig): {
+  client: RedisClient;
+  owned: boolean;
+} {
+  if (!('kind' in redis && typeof redis.kind === 'string'))
+    return { client: redis as RedisClient, owned: false };
+  const client = createRedisClient(redis as RedisConnectionConfig);
+  client.on('error', () => {}); // failures surface as StoreUnavailableError, not as crashes
+  return { client, owned: true };
+}
+
+/** redis-errors' `RedisError`, the base of every ioredis error (replies, aborted commands, cluster failures). */
+const RedisError = Object.getPrototypeOf(ReplyError) as new (...args: never[]) => Error;
+
+/** `true` for an error ioredis raised (by class, never by message text). */
+export function isRedisError(error: unknown): boolean {
+  return error instanceof RedisError;
 }

@@ -111,7 +111,7 @@ describe('RedisStore (cluster)', () => {
     const a = await login('alice');
     await login('alice');
     await markOnly('alice', a.session.id);
-    expect(await store.revokeUserSessions('alice', clock.now())).toBe(1);
+    expect((await store.revokeUserSessions('alice', clock.now())).count).toBe(1);
     const [entry] = await store.readRevocations('0', clock.now());
     expect(entry?.kind === 'user' && entry.sessionIds).toHaveLength(2);
     expect(await client.exists(keys.index('alice'))).toBe(0);

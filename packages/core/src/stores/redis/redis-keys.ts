@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { revocationStreamKey } from './revocation-stream.ts';
+import { revocationStreamKey } from '../revocations/entry-format.ts';
 
 /** Key names of the Redis layout (docs/redis-layout.md). Every key of a user shares `{u:<userId>}`. */
 export interface RedisKeys {

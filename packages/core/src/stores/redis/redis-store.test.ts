@@ -13,11 +13,11 @@ import {
   newSession,
   RETENTION,
 } from '../conformance-fixtures.ts';
+import { revocationFields } from '../revocations/entry-format.ts';
 import type { SessionStore } from '../session-store.ts';
 import { connectRedis, createRedisClient } from './connection.ts';
 import { dumpKey, scanAllKeys } from './redis-inspect.ts';
 import { createRedisStore } from './redis-store.ts';
-import { revocationFields } from './revocation-stream.ts';
 
 describe('RedisStore (single Redis)', () => {
   let server: RedisServer;

@@ -1,23 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster, type Redis, ReplyError } from 'ioredis';
 import { StoreUnavailableError } from '../../errors/errors.ts';
 import type { RevocationEntry, SessionRecord } from '../../sessions/types.ts';
 import { isValidUserId } from '../../tokens/opaque-token.ts';
-import type { SessionStore } from '../session-store.ts';
+import { DEFAULT_KEY_PREFIX, parseRevocationEntry } from '../revocations/entry-format.ts';
+import { followRevocations } from '../revocations/follower.ts';
+import { compareStreamIdPairs, parseStreamId } from '../revocations/stream-id.ts';
+import type { SessionReader, SessionStore } from '../session-store.ts';
 import {
   assertCreateCommand,
   assertRateLimit,
   assertTime,
   checkRotateInput,
-  compareStreamIds,
-  parseStreamId,
   userIdOfSession,
 } from '../store-input.ts';
-import type { RedisClient } from './connection.ts';
-import { defineScripts } from './lua-scripts.ts';
-import { createRedisKeys } from './redis-keys.ts';
+import {
+  openRedisClient,
+  type RedisClient,
+  type RedisConnectionConfig,
+  waitUntilReady,
+} from './connection.ts';
+import { defineScripts, type RunScript } from './lua-scripts.ts';
+import { createRedisKeys, type RedisKeys } from './redis-keys.ts';
+import { createRedisRevocationSource } from './redis-revocation-source.ts';
 import { type ReplicaWaitOptions, runOnSlotAndWait, waitOnConnection } from './replica-wait.ts';
-import { DEFAULT_KEY_PREFIX, parseRevocationEntry } from './revocation-stream.ts';
 import { asArray, asEntries, asStrings, flattenHash } from './script-replies.ts';
 import { decodeSessionHash, decodeSessionValues, encodeSessionFields, toRecord } from './session-hash.ts';
 import { enqueueTouch } from './touch-queue.ts';
@@ -39,20 +45,19 @@ export interface RedisStoreOptions {
    * (unless the creation revokes other sessions). @default `{ replicas: 0 }` (no waiting)
    */
   replicaWait?: ReplicaWaitOptions;
-  /**
-   * `apply` (auth service): `touchSession` slides the session in place. `queue` (guards, whose
-   * Redis user may not write sessions): `touchSession` appends the touch to a touch queue that
-   * the auth service applies (`startTouchApplier`) and resolves `null`. @default 'apply'
-   */
-  touch?: 'apply' | 'queue';
-  /** Called when a touch fails or is refused (e.g. by an ACL), before it rejects. */
-  onTouchError?: (error: unknown) => void;
 }
 
 const DEFAULT_TOMBSTONE_MS = 10 * 60_000;
 
 function unavailable(cause: unknown): StoreUnavailableError {
   return new StoreUnavailableError('session store unavailable', { cause });
+}
+
+/** A queued touch that failed: `NOPERM` (the error code Redis puts first) is an ACL refusal. */
+function touchFailed(cause: unknown): StoreUnavailableError {
+  const refused = cause instanceof ReplyError && (cause as Error).message.startsWith('NOPERM');
+  const message = refused ? 'the session touch was refused by a Redis ACL' : 'session store unavailable';
+  return new StoreUnavailableError(message, { cause });
 }
 
 /**
@@ -72,8 +77,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   assertTime(retention, 'revocationRetentionMs');
   assertTime(tomb, 'tombstoneMs');
   if (retention < 1) throw new TypeError('revocationRetentionMs must be >= 1');
-  const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-  const keys = createRedisKeys(prefix);
+  const keys = createRedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const run = defineScripts(client);
   const single = !(client instanceof Cluster);
   const mode = single ? 1 : 0;
@@ -95,13 +99,8 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     ...rest,
   ];
 
-  async function call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw unavailable(error);
-    }
-  }
+  const call = callStore;
+  const reads = readMethods(client, keys, run, tomb);
 
   /**
    * A revoking script. One Redis: the script announces and deletes atomically, then `WAIT`
@@ -177,38 +176,9 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       return { ok: true, revokedSessionIds: asStrings(reply[1]) };
     },
 
-    async getSession(sessionId) {
-      const uid = userIdOfSession(sessionId);
-      if (!uid) return null;
-      const hash = await call(() => client.hgetall(keys.session(uid, sessionId)));
-      return decodeSessionHash(sessionId, flattenHash(hash));
-    },
-
-    async touchSession(sessionId, now, idleMs, minIntervalMs) {
-      assertTime(now, 'now');
-      assertTime(idleMs, 'idleMs');
-      assertTime(minIntervalMs, 'minIntervalMs');
-      const uid = userIdOfSession(sessionId);
-      if (!uid) return null;
-      if (options.touch === 'queue') {
-        try {
-          await enqueueTouch(client, prefix, sessionId, now);
-        } catch (error) {
-          options.onTouchError?.(error);
-          throw unavailable(error);
-        }
-        return null;
-      }
-      const reply = await call(() =>
-        run(
-          'touch',
-          [keys.session(uid, sessionId), keys.index(uid)],
-          [now, tomb, sessionId, idleMs, minIntervalMs],
-        ),
-      );
-      const stored = decodeSessionHash(sessionId, reply);
-      return stored ? toRecord(stored) : null;
-    },
+    getSession: reads.getSession,
+    touchSession: reads.touchSession,
+    followRevocations: reads.followRevocations,
 
     async rotateRefresh(command) {
       const wellFormed = checkRotateInput(command);
@@ -283,13 +253,14 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async revokeUserSessions(userId, now) {
       assertTime(now, 'now');
-      if (!isValidUserId(userId)) return 0;
+      if (!isValidUserId(userId)) return { count: 0, sessionIds: [] };
       const reply = await revoking(
         () => run('revoke-user', withStream([keys.index(userId)]), revokingArgs(now, userId)),
         (r) => asStrings(r[2]),
       );
-      await finishRevocation(userId, now, asEntries(reply[1]), asStrings(reply[2]));
-      return Number(reply[0]) || 0;
+      const sessionIds = asStrings(reply[2]);
+      await finishRevocation(userId, now, asEntries(reply[1]), sessionIds);
+      return { count: Number(reply[0]) || 0, sessionIds };
     },
 
     async listUserSessions(userId, now) {
@@ -318,7 +289,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       const after = parseStreamId(afterId);
       if (!after) throw new TypeError('afterId must be a stream id (<ms>-<seq>) or 0');
       const oldest: [number, number] = [Math.max(now - retention, 0), 0];
-      const start = compareStreamIds(after, oldest) < 0 ? `${oldest[0]}-0` : `(${after[0]}-${after[1]}`;
+      const start = compareStreamIdPairs(after, oldest) < 0 ? `${oldest[0]}-0` : `(${after[0]}-${after[1]}`;
       const raw = await call(() => client.xrange(keys.stream, start, '+'));
       const entries: RevocationEntry[] = [];
       for (const [id, fields] of raw) {
@@ -342,4 +313,105 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     },
   };
   return store;
+}
+
+async function callStore<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw unavailable(error);
+  }
+}
+
+/** The store's read side (and the throttled touch), shared by the store and the reader. */
+function readMethods(
+  client: RedisClient,
+  keys: RedisKeys,
+  run: RunScript,
+  tomb: number,
+): Omit<SessionReader, 'close'> {
+  return {
+    async getSession(sessionId) {
+      const uid = userIdOfSession(sessionId);
+      if (!uid) return null;
+      const hash = await callStore(() => client.hgetall(keys.session(uid, sessionId)));
+      return decodeSessionHash(sessionId, flattenHash(hash));
+    },
+
+    async touchSession(sessionId, now, idleMs, minIntervalMs) {
+      assertTime(now, 'now');
+      assertTime(idleMs, 'idleMs');
+      assertTime(minIntervalMs, 'minIntervalMs');
+      const uid = userIdOfSession(sessionId);
+      if (!uid) return null;
+      const reply = await callStore(() =>
+        run(
+          'touch',
+          [keys.session(uid, sessionId), keys.index(uid)],
+          [now, tomb, sessionId, idleMs, minIntervalMs],
+        ),
+      );
+      const stored = decodeSessionHash(sessionId, reply);
+      return stored ? toRecord(stored) : null;
+    },
+
+    followRevocations(options) {
+      return followRevocations(createRedisRevocationSource(client, keys.stream), options);
+    },
+  };
+}
+
+export interface RedisSessionReaderOptions {
+  /** A client (not closed by the reader), or where Redis is (a fail-fast client the reader owns). */
+  redis: RedisClient | RedisConnectionConfig;
+  /** @default 'tessera:' */
+  keyPrefix?: string;
+  /** How long `open` waits for Redis (ms). @default 5000 */
+  connectTimeoutMs?: number;
+  /** Kept for an expired session the touch finds (ms). @default 600000 */
+  tombstoneMs?: number;
+}
+
+/**
+ * A guard's view of the Redis store: follow revocations, look sessions up, and the throttled
+ * touch. It cannot create, change or revoke a session: its `touchSession` appends the touch
+ * to a touch queue (`<prefix>{tq:n}`) that the auth service applies (`startTouchApplier`), so
+ * a guard's Redis user needs no write access to sessions (`tessera redis acl`), and resolves
+ * `null`. A touch that fails rejects with `StoreUnavailableError` (the message tells an ACL
+ * refusal from an unreachable Redis). Resolves once Redis answers.
+ *
+ * @example
+ * const reader = await openRedisSessionReader({ redis: { kind: 'single', url: 'redis://127.0.0.1:6379' } });
+ * const session = await reader.getSession('alice.0123456789abcdefghijkl');
+ */
+export async function openRedisSessionReader(options: RedisSessionReaderOptions): Promise<SessionReader> {
+  const { client, owned } = openRedisClient(options.redis);
+  const tomb = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
+  assertTime(tomb, 'tombstoneMs');
+  try {
+    await waitUntilReady(client, options.connectTimeoutMs);
+  } catch (error) {
+    if (owned) client.disconnect();
+    throw error;
+  }
+  const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  const keys = createRedisKeys(prefix);
+  return {
+    ...readMethods(client, keys, defineScripts(client), tomb),
+    async touchSession(sessionId, now, idleMs, minIntervalMs) {
+      assertTime(now, 'now');
+      assertTime(idleMs, 'idleMs');
+      assertTime(minIntervalMs, 'minIntervalMs');
+      if (!userIdOfSession(sessionId)) return null;
+      try {
+        await enqueueTouch(client, prefix, sessionId, now);
+      } catch (error) {
+        throw touchFailed(error);
+      }
+      return null;
+    },
+    async close() {
+      if (owned) client.disconnect();
+    },
+  };
 }

@@ -15,13 +15,13 @@ import {
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../errors/errors.ts';
+import { ReplicaWaitTimeoutError } from '../../errors/replica-wait-timeout.ts';
 import { generateSecret, hashSecret } from '../../tokens/opaque-token.ts';
 import { createCommand, ManualClock, newSession, RETENTION } from '../conformance-fixtures.ts';
 import type { SessionStore } from '../session-store.ts';
 import { connectRedis, createRedisClient } from './connection.ts';
 import { createRedisKeys } from './redis-keys.ts';
 import { createRedisStore } from './redis-store.ts';
-import { ReplicaWaitTimeoutError } from './replica-wait.ts';
 
 const WAIT = { replicas: 1, timeoutMs: 1000 };
 const keys = createRedisKeys('tessera:');

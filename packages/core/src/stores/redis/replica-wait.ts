@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { StoreUnavailableError } from '../../errors/errors.ts';
+import { ReplicaWaitTimeoutError } from '../../errors/replica-wait-timeout.ts';
 import type { RedisClient } from './connection.ts';
 import { type ScriptName, scriptCommandName } from './lua-scripts.ts';
 
@@ -12,25 +12,6 @@ export interface ReplicaWaitOptions {
   replicas: number;
   /** Milliseconds to wait for them. */
   timeoutMs: number;
-}
-
-/**
- * A revoking write reached its master but not enough replicas within the timeout: a
- * failover now could lose it. HTTP answers 503 `store_unavailable` (retry: the revocation is
- * idempotent and waits again); the caller keeps the revocation in force locally meanwhile.
- */
-export class ReplicaWaitTimeoutError extends StoreUnavailableError {
-  /** Sessions the unconfirmed write revoked (to keep refusing them locally). */
-  readonly sessionIds: readonly string[];
-  readonly acknowledged: number;
-  readonly required: number;
-
-  constructor(sessionIds: readonly string[], acknowledged: number, required: number) {
-    super('the revocation was not confirmed by a replica in time');
-    this.sessionIds = Object.freeze([...sessionIds]);
-    this.acknowledged = acknowledged;
-    this.required = required;
-  }
 }
 
 type Pipeline = ReturnType<RedisClient['pipeline']>;

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { ReplyError } from 'ioredis';
+import { DEFAULT_KEY_PREFIX } from '../revocations/entry-format.ts';
 import { userIdOfSession } from '../store-input.ts';
 import type { RedisClient } from './connection.ts';
 import { defineScripts } from './lua-scripts.ts';
 import { createRedisKeys } from './redis-keys.ts';
-import { DEFAULT_KEY_PREFIX } from './revocation-stream.ts';
 
 /**
  * Guards may not write sessions (Redis ACLs cannot allow a script's `HSET` while refusing a
@@ -28,7 +29,7 @@ export function touchQueueKey(prefix: string, sessionId: string): string {
   return `${prefix}{tq:${n}}`;
 }
 
-/** Appends one touch (what a guard's `touchSession` does in `touch: 'queue'` mode). */
+/** Appends one touch (what the guard's reader, `openRedisSessionReader`, does in `touchSession`). */
 export async function enqueueTouch(client: RedisClient, prefix: string, sessionId: string, now: number) {
   await client.xadd(
     touchQueueKey(prefix, sessionId),
@@ -56,8 +57,11 @@ export interface TouchApplierOptions {
   intervalMs?: number;
   /** Current time (ms); a touch is never applied later than now. @default Date.now */
   now?: () => number;
-  /** A round failed (Redis unreachable, ACL refused): counted and logged by the caller. */
-  onError?: (error: unknown) => void;
+  /**
+   * A round failed (Redis unreachable, or `refused`: the ACL user may not run a command, a
+   * `NOPERM` reply): counted and logged by the caller.
+   */
+  onError?: (error: unknown, refused: boolean) => void;
 }
 
 export interface TouchApplier {
@@ -143,7 +147,10 @@ export function startTouchApplier(options: TouchApplierOptions): TouchApplier {
           if ((await drain(queue)) > 0) busy = true;
         } catch (error) {
           errors += 1;
-          options.onError?.(error);
+          options.onError?.(
+            error,
+            error instanceof ReplyError && (error as Error).message.startsWith('NOPERM'),
+          );
         }
       }
       if (!busy && !closed) {

@@ -1,7 +1,7 @@
-import { InvalidRequestError, NotFoundError, parseSessionId } from '@tessera/core';
-import type { FastifyRequest } from 'fastify';
-import { requireAdmin } from '../admin-auth.ts';
+import type { ErrorCode } from '@tessera/core';
+import { InvalidRequestError, NotFoundError, parseSessionId } from '@tessera/core/internal';
 import type { AppContext } from '../context.ts';
+import { recordRevocation } from '../recent-revocations.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
 import {
   CreatedUser,
@@ -20,12 +20,11 @@ const problem = (description: string) => ({
   schema: Problem,
   media: 'application/problem+json',
 });
-const ADMIN_ERRORS = ['unauthorized', 'not_found', 'store_unavailable'];
+const ADMIN_ERRORS: ErrorCode[] = ['unauthorized', 'not_found', 'store_unavailable'];
 const FORM = 'application/x-www-form-urlencoded' as const;
 
 /** RFC 7662 introspection, RFC 7009 revocation and the admin users/sessions API. */
 export function adminRoutes(ctx: AppContext): RouteSpec[] {
-  const admin = (request: FastifyRequest) => requireAdmin(request, ctx);
   const userOrThrow = async (username: string) => {
     const user = await ctx.users.findByUsername(username);
     if (!user) throw new NotFoundError('No such user');
@@ -38,7 +37,6 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'RFC 7662 token introspection (admin bearer)',
     tag: 'admin',
     auth: 'admin',
-    authorize: admin,
     body: { schema: TokenForm, media: FORM },
     responses: { 200: { description: 'Introspection', schema: Introspection }, 401: problem('unauthorized') },
     errors: ['invalid_request', ...ADMIN_ERRORS],
@@ -54,15 +52,13 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'RFC 7009 revocation: ends the session of any Tessera token; 200 for unknown tokens too',
     tag: 'admin',
     auth: 'admin',
-    authorize: admin,
     body: { schema: TokenForm, media: FORM },
     responses: { 200: { description: 'Revoked (or unknown)' }, 401: problem('unauthorized') },
     errors: ['invalid_request', ...ADMIN_ERRORS],
     async handler(_request, reply, { body }) {
       // Only a token that proves its session (stored secret, valid signature) revokes anything.
       const sid = await ctx.sessions.revokeToken(body.token);
-      if (sid) ctx.revoked.add([sid]);
-      ctx.metrics.revocations.inc({ kind: 'token' });
+      recordRevocation(ctx, { kind: 'token', sessionIds: sid ? [sid] : [], live: 0 });
       return reply.code(200).send();
     },
   });
@@ -73,7 +69,6 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Create a user',
     tag: 'admin',
     auth: 'admin',
-    authorize: admin,
     body: { schema: CreateUserBody, media: 'application/json' },
     responses: {
       201: { description: 'Created', schema: CreatedUser },
@@ -93,7 +88,6 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: "A user's live sessions",
     tag: 'admin',
     auth: 'admin',
-    authorize: admin,
     params: UsernameParams,
     responses: {
       200: { description: 'Sessions', schema: SessionList },
@@ -114,16 +108,13 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Global invalidation of every session of a user',
     tag: 'admin',
     auth: 'admin',
-    authorize: admin,
     params: UsernameParams,
     responses: { 204: { description: 'Revoked' }, 401: problem('unauthorized'), 404: problem('not_found') },
     errors: ADMIN_ERRORS,
     async handler(_request, reply, { params }) {
       const user = await userOrThrow(params.username);
-      ctx.revoked.add((await ctx.sessions.listSessions(user.id)).map((s) => s.id));
-      const count = await ctx.sessions.revokeUserSessions(user.id);
-      ctx.metrics.revocations.inc({ kind: 'user' });
-      ctx.metrics.activeSessions.dec(count);
+      const { sessionIds, count } = await ctx.sessions.revokeUserSessions(user.id);
+      recordRevocation(ctx, { kind: 'user', sessionIds, live: count });
       return reply.code(204).send();
     },
   });
@@ -134,16 +125,13 @@ export function adminRoutes(ctx: AppContext): RouteSpec[] {
     summary: 'Global invalidation of one session (any user)',
     tag: 'admin',
     auth: 'admin',
-    authorize: admin,
     params: SessionIdParams,
     responses: { 204: { description: 'Revoked' }, 401: problem('unauthorized'), 404: problem('not_found') },
     errors: ADMIN_ERRORS,
     async handler(_request, reply, { params }) {
       if (!parseSessionId(params.id)) throw new InvalidRequestError('Not a session id');
       if (!(await ctx.sessions.revokeSession(params.id))) throw new NotFoundError('No such session');
-      ctx.revoked.add([params.id]);
-      ctx.metrics.revocations.inc({ kind: 'session' });
-      ctx.metrics.activeSessions.dec();
+      recordRevocation(ctx, { kind: 'session', sessionIds: [params.id], live: 1 });
       return reply.code(204).send();
     },
   });

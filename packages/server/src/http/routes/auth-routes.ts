@@ -1,18 +1,19 @@
+import { isTesseraError } from '@tessera/core';
 import {
   CsrfError,
   InvalidCredentialsError,
   InvalidTokenError,
-  isTesseraError,
   parseOpaqueToken,
   RefreshTokenReusedError,
-} from '@tessera/core';
+} from '@tessera/core/internal';
 import { normalizeUsername } from '../../users/username.ts';
 import type { AppContext } from '../context.ts';
 import { checkCsrf, clearCredentialCookies, REFRESH_COOKIE, wantsCookies } from '../credentials.ts';
 import { enforceLoginRateLimit } from '../login-rate-limit.ts';
+import { recordRevocation } from '../recent-revocations.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
 import { LoginBody, Problem, RefreshBody, TokenResponse } from '../schemas.ts';
-import { authenticateRequest, describeClient, sendTokens } from '../session-view.ts';
+import { describeClient, sendTokens } from '../session-view.ts';
 
 const problem = (description: string) => ({
   description,
@@ -112,10 +113,8 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
         ctx.metrics.refreshes.inc({ outcome: outcomeOf(error) });
         if (error instanceof RefreshTokenReusedError) {
           const reused = token === undefined ? null : parseOpaqueToken(token, 'refresh');
-          if (reused) ctx.revoked.add([reused.sessionId]);
           ctx.metrics.reuseDetections.inc();
-          ctx.metrics.revocations.inc({ kind: 'session' });
-          ctx.metrics.activeSessions.dec();
+          recordRevocation(ctx, { kind: 'session', sessionIds: reused ? [reused.sessionId] : [], live: 1 });
         }
         throw error;
       }
@@ -130,22 +129,17 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
     auth: 'session',
     responses: { 204: { description: 'Session ended' }, 401: problem('invalid_token') },
     errors: ['invalid_token', 'token_expired', 'session_revoked', 'csrf', 'store_unavailable'],
-    async handler(request, reply) {
-      let session: Awaited<ReturnType<typeof authenticateRequest>>['session'];
-      try {
-        ({ session } = await authenticateRequest(request, ctx));
-      } catch (error) {
-        // A failed logout still clears the cookies (an expired access cookie is not even sent,
-        // but the refresh cookie must go), unless the request is a refused cross-site one.
-        if (!(error instanceof CsrfError) && request.headers.authorization === undefined) {
-          clearCredentialCookies(reply, ctx);
-        }
-        throw error;
+    onAuthFailure(request, reply, error) {
+      // A failed logout still clears the cookies (an expired access cookie is not even sent,
+      // but the refresh cookie must go), unless the request is a refused cross-site one.
+      if (!(error instanceof CsrfError) && request.headers.authorization === undefined) {
+        clearCredentialCookies(reply, ctx);
       }
-      ctx.revoked.add([session.id]);
+    },
+    async handler(_request, reply, { session }) {
+      ctx.revoked.add([session.id]); // before the store: /v1/authorize refuses it from now on
       if (await ctx.sessions.revokeSession(session.id)) {
-        ctx.metrics.revocations.inc({ kind: 'session' });
-        ctx.metrics.activeSessions.dec();
+        recordRevocation(ctx, { kind: 'session', sessionIds: [session.id], live: 1 });
       }
       clearCredentialCookies(reply, ctx);
       return reply.code(204).send();
@@ -160,12 +154,9 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
     auth: 'session',
     responses: { 204: { description: 'Every session of the user ended' }, 401: problem('invalid_token') },
     errors: ['invalid_token', 'token_expired', 'session_revoked', 'csrf', 'store_unavailable'],
-    async handler(request, reply) {
-      const { session } = await authenticateRequest(request, ctx);
-      ctx.revoked.add((await ctx.sessions.listSessions(session.userId)).map((s) => s.id));
-      const count = await ctx.sessions.revokeUserSessions(session.userId);
-      ctx.metrics.revocations.inc({ kind: 'user' });
-      ctx.metrics.activeSessions.dec(count);
+    async handler(_request, reply, { session }) {
+      const { sessionIds, count } = await ctx.sessions.revokeUserSessions(session.userId);
+      recordRevocation(ctx, { kind: 'user', sessionIds, live: count });
       clearCredentialCookies(reply, ctx);
       return reply.code(204).send();
     },

@@ -1,17 +1,24 @@
-import { InvalidTokenError, NotFoundError, parseSessionId, SessionRevokedError } from '@tessera/core';
+import type { ErrorCode } from '@tessera/core';
+import {
+  InvalidTokenError,
+  NotFoundError,
+  parseSessionId,
+  SessionRevokedError,
+} from '@tessera/core/internal';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { checkCsrf, readCredential } from '../credentials.ts';
+import { recordRevocation } from '../recent-revocations.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
 import { Problem, SessionIdParams, SessionInfo, SessionList } from '../schemas.ts';
-import { authenticateRequest, toSessionView } from '../session-view.ts';
+import { toSessionView } from '../session-view.ts';
 
 const problem = (description: string) => ({
   description,
   schema: Problem,
   media: 'application/problem+json',
 });
-const TOKEN_ERRORS = [
+const TOKEN_ERRORS: ErrorCode[] = [
   'invalid_token',
   'token_expired',
   'session_expired',
@@ -32,8 +39,7 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
       401: problem('invalid_token, token_expired, session_revoked'),
     },
     errors: TOKEN_ERRORS,
-    async handler(request, reply) {
-      const { session } = await authenticateRequest(request, ctx);
+    async handler(_request, reply, { session }) {
       const user = await ctx.users.findById(session.userId);
       if (!user) throw new InvalidTokenError('The user of this session no longer exists');
       reply.header('cache-control', 'no-store');
@@ -55,8 +61,7 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
       401: problem('invalid_token'),
     },
     errors: TOKEN_ERRORS,
-    async handler(request, reply) {
-      const { session } = await authenticateRequest(request, ctx);
+    async handler(_request, reply, { session }) {
       const sessions = await ctx.sessions.listSessions(session.userId);
       reply.header('cache-control', 'no-store');
       return { sessions: sessions.map((s) => toSessionView(s, session.id)) };
@@ -76,15 +81,12 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
       404: problem('not_found'),
     },
     errors: [...TOKEN_ERRORS, 'not_found', 'csrf'],
-    async handler(request, reply, { params }) {
-      const { session } = await authenticateRequest(request, ctx);
+    async handler(_request, reply, { params, session }) {
       const owner = parseSessionId(params.id)?.userId;
       if (owner !== session.userId || !(await ctx.sessions.revokeSession(params.id))) {
         throw new NotFoundError('No such session');
       }
-      ctx.revoked.add([params.id]);
-      ctx.metrics.revocations.inc({ kind: 'session' });
-      ctx.metrics.activeSessions.dec();
+      recordRevocation(ctx, { kind: 'session', sessionIds: [params.id], live: 1 });
       return reply.code(204).send();
     },
   });
@@ -127,7 +129,7 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
     url: '/v1/authorize',
     summary: 'Forward-auth for gateways (nginx auth_request, Traefik ForwardAuth, Envoy ext_authz)',
     tag: 'gateway',
-    auth: 'session',
+    auth: 'forwarded',
     responses: {
       200: {
         description: 'Authenticated; identity in X-User-Id, X-User-Roles (comma-separated), X-Session-Id',
