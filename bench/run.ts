@@ -38,6 +38,7 @@ const suites: Suite[] = [
   { name: 'memory', run: async () => (await import('./memory.bench.ts')).runMemoryBench() },
   { name: 'revocation', run: async () => (await import('./revocation.bench.ts')).runRevocationBench() },
   { name: 'tracking', run: async () => (await import('./tracking.bench.ts')).runTrackingBench() },
+  { name: 'cluster', run: async () => (await import('./cluster.bench.ts')).runClusterBench() },
   { name: 'startup', run: async () => (await import('./startup.bench.ts')).runStartupBench() },
 ];
 

@@ -11,6 +11,7 @@ export {
   toErrorResponse,
   wwwAuthenticateFor,
 } from './errors/problem-response.ts';
+export { ReplicaWaitTimeoutError } from './errors/replica-wait-timeout.ts';
 export {
   generateSigningKey,
   KEY_FILE_CHECK_INTERVAL_MS,
@@ -60,6 +61,13 @@ export {
   type RedisSessionReaderOptions,
   type RedisStoreOptions,
 } from './stores/redis/redis-store.ts';
+export type { ReplicaWaitOptions } from './stores/redis/replica-wait.ts';
+export {
+  startTouchApplier,
+  type TouchApplier,
+  type TouchApplierOptions,
+  touchQueueKeys,
+} from './stores/redis/touch-queue.ts';
 export {
   DEFAULT_KEY_PREFIX,
   parseRevocationEntry,

@@ -18,6 +18,8 @@ export interface GuardStats {
   failOpen: number;
   /** Per-request Redis lookups (request mode, opaque mode, stale feed, suspect tokens). */
   storeChecks: number;
+  /** Opaque-mode touches that failed or were refused (the session may idle out early). */
+  touchFailures: number;
 }
 
 /** Fresh counters, all zero. */
@@ -36,6 +38,7 @@ export function newGuardStats(): GuardStats {
     cacheMisses: 0,
     failOpen: 0,
     storeChecks: 0,
+    touchFailures: 0,
   };
 }
 
@@ -97,6 +100,15 @@ export async function registerGuardMetrics(
     collect() {
       this.reset();
       this.inc(stats.storeChecks);
+    },
+  });
+  new prom.Counter({
+    name: 'tessera_guard_touch_failures_total',
+    help: 'Opaque-mode session touches that failed or were refused by Redis',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.touchFailures);
     },
   });
 }

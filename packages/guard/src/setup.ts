@@ -80,6 +80,7 @@ export async function assembleGuard(
       cacheSize: options.cacheSize,
       cacheMs: feed ? options.opaqueCacheMs : undefined,
       idleMs: options.idleTimeoutMs,
+      logger: options.logger,
     });
     onLoss = () => opaque.clear();
     verifier = opaque;

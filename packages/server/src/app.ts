@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import { type Clock, systemClock, toErrorResponse } from '@tessera/core';
-import { InvalidRequestError } from '@tessera/core/internal';
+import { InvalidRequestError, ReplicaWaitTimeoutError } from '@tessera/core/internal';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type DestinationStream, pino } from 'pino';
 import type { ServerConfig } from './config/env-config.ts';
@@ -117,7 +117,10 @@ export async function buildAuthServer(
     'stats' in store && typeof store.stats === 'function'
       ? async () => (store.stats as () => { sessions: number })().sessions
       : undefined;
-  const metrics = createServerMetrics(countSessions);
+  const metrics = createServerMetrics(
+    countSessions,
+    resources.touches ? () => (resources.touches as { errors: number }).errors : undefined,
+  );
   const ssf = await openSsf({
     config,
     sessionStore: store,
@@ -135,7 +138,8 @@ export async function buildAuthServer(
     config,
     clock,
     metrics,
-    revoked: createRecentRevocations(clock),
+    // An unconfirmed revocation is held as long as an access token it concerns can live.
+    revoked: createRecentRevocations(clock, config.accessTtlMs + 60_000),
     localAdminToken: randomBytes(32).toString('base64url'),
     ssf,
     sessionEvents: createSessionEventsSource({ store, clock }),
@@ -195,6 +199,21 @@ export async function buildAuthServer(
   app.setErrorHandler((thrown, request, reply) => {
     const { error, unexpected } = toTesseraError(thrown);
     if (error.code === 'store_unavailable') ctx.metrics.storeErrors.inc();
+    if (thrown instanceof ReplicaWaitTimeoutError) {
+      // In force on the master but not yet on a replica: refuse these sessions here meanwhile;
+      // the client's retry re-runs the (idempotent) revocation and waits again.
+      ctx.revoked.hold(thrown.sessionIds);
+      ctx.metrics.replicaWaitTimeouts.inc();
+      request.log.warn(
+        {
+          reqId: request.id,
+          sessions: thrown.sessionIds.length,
+          acknowledged: thrown.acknowledged,
+          required: thrown.required,
+        },
+        'revocation not confirmed by a replica in time: answered 503, kept in force locally',
+      );
+    }
     if (unexpected) request.log.error({ reqId: request.id, err: thrown }, 'unexpected error');
     return sendProblem(reply, error);
   });

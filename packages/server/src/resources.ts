@@ -10,6 +10,7 @@ import {
   type RedisClient,
   type SessionStore,
 } from '@tessera/core';
+import { startTouchApplier, type TouchApplier } from '@tessera/core/internal';
 import type { Guard } from '@tessera/guard';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/env-config.ts';
@@ -43,7 +44,7 @@ export async function openSessionStore(
   } catch {
     logger?.warn('redis is not reachable yet; answering 503 store_unavailable until it is');
   }
-  const store = createRedisStore({ client, revocationRetentionMs });
+  const store = createRedisStore({ client, revocationRetentionMs, replicaWait: config.redisWait });
   return { store, client };
 }
 
@@ -99,6 +100,29 @@ async function openForwardAuthGuard(
   return guard;
 }
 
+/**
+ * Opaque mode: applies the touches guards queue (a guard's Redis user cannot write sessions).
+ * A failing round is counted and logged at most once a minute.
+ */
+function startGuardTouches(config: ServerConfig, client: RedisClient, clock: Clock, logger: Logger) {
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  const applier: TouchApplier = startTouchApplier({
+    client,
+    idleMs: config.idleTimeoutMs,
+    minIntervalMs: Math.floor(config.idleTimeoutMs / 20),
+    now: () => clock.now(),
+    onError: (_error, refused) => {
+      if (clock.now() - loggedAt < 60_000) return;
+      loggedAt = clock.now();
+      logger.warn(
+        { refused, failures: applier.errors },
+        'applying guard touches failed; sessions used only through guards may idle out early',
+      );
+    },
+  });
+  return applier;
+}
+
 /** Opens store, users and keys, and builds the session service on them. */
 export async function openResources(
   config: ServerConfig,
@@ -107,6 +131,8 @@ export async function openResources(
   logger: Logger,
 ): Promise<{
   context: Pick<AppContext, 'sessions' | 'store' | 'keys' | 'users' | 'guard'>;
+  /** Opaque mode with Redis: the applier of guards' touches. */
+  touches: TouchApplier | undefined;
   close(): Promise<void>;
 }> {
   const closers: Array<() => Promise<void> | void> = [];
@@ -117,10 +143,16 @@ export async function openResources(
     if (!overrides.userStore) closers.push(() => userStore.close());
     let store = overrides.store;
     let guard: Guard | undefined;
+    let touches: TouchApplier | undefined;
     if (!store) {
       const opened = await openSessionStore(config, logger);
       store = opened.store;
       closers.push(() => opened.store.close()); // the Redis store quits its client
+      if (opened.client && config.tokenMode === 'opaque') {
+        const applier = startGuardTouches(config, opened.client, clock, logger);
+        closers.push(() => applier.close());
+        touches = applier;
+      }
       if (opened.client && config.tokenMode === 'jwt') {
         const started = await openForwardAuthGuard(config, opened.client, keys, clock, logger);
         if (started) closers.push(() => started.close());
@@ -146,7 +178,7 @@ export async function openResources(
     const close = async () => {
       for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => {});
     };
-    return { context: { sessions, store, keys, users, guard }, close };
+    return { context: { sessions, store, keys, users, guard }, touches, close };
   } catch (error) {
     for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => {});
     throw error;

@@ -21,19 +21,26 @@ export interface ShopStack {
 /** Starts the stack; users `alice` (user) and `root` (user, admin), password `<name>-password-123`. */
 export async function startShopStack(options: {
   mode: 'jwt' | 'opaque';
-  redisUrl: string;
+  redisUrl?: string;
   /** Where the example services reach Redis (e.g. through a proxy). @default redisUrl */
   servicesRedisUrl?: string;
   /** More environment for the auth service (e.g. TESSERA_SSF_TRUSTED_ISSUERS, TESSERA_ALLOWED_ORIGINS). */
   authEnv?: Record<string, string>;
+  /** Instead of `redisUrl`: where every process reaches Redis (`TESSERA_REDIS_SENTINELS`…, `TESSERA_REDIS_CLUSTER`). */
+  redisEnv?: Record<string, string>;
+  /** Where the example services reach Redis, when not as the auth service does (another Redis user). */
+  servicesRedisEnv?: Record<string, string>;
+  /** More environment for every process (e.g. `NODE_EXTRA_CA_CERTS`). */
+  extraEnv?: Record<string, string>;
 }): Promise<ShopStack> {
+  const redisEnv = options.redisEnv ?? { TESSERA_REDIS_URL: options.redisUrl ?? '' };
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-shop-'));
   const port = await freePort();
   const authUrl = `http://127.0.0.1:${port}`;
   const authEnv = {
     PORT: String(port),
     HOST: '127.0.0.1',
-    TESSERA_REDIS_URL: options.redisUrl,
+    ...redisEnv,
     TESSERA_TOKEN_MODE: options.mode,
     TESSERA_DATA_DIR: dataDir,
     TESSERA_USERS: `file:${join(dataDir, 'users.json')}`,
@@ -42,6 +49,7 @@ export async function startShopStack(options: {
     TESSERA_COOKIE_SECURE: 'false',
     TESSERA_LOGIN_RATE_USER: '100000',
     TESSERA_LOGIN_RATE_IP: '100000',
+    ...options.extraEnv,
     ...options.authEnv,
   };
   const started: RunningProcess[] = [];
@@ -59,8 +67,11 @@ export async function startShopStack(options: {
         {
           PORT: String(servicePort),
           TESSERA_AUTH_URL: authUrl,
-          TESSERA_REDIS_URL: options.servicesRedisUrl ?? options.redisUrl,
+          ...(options.servicesRedisUrl
+            ? { TESSERA_REDIS_URL: options.servicesRedisUrl }
+            : (options.servicesRedisEnv ?? redisEnv)),
           TESSERA_TOKEN_MODE: options.mode,
+          ...options.extraEnv,
         },
         /listening on/,
       );

@@ -1,6 +1,7 @@
 import {
   hashSecret,
   InvalidTokenError,
+  isTesseraError,
   parseOpaqueToken,
   SessionExpiredError,
   SessionRevokedError,
@@ -9,7 +10,7 @@ import {
 } from '@tessera/core/internal';
 import { ExpiringLru } from '../lib/lru.ts';
 import type { GuardStats } from '../metrics.ts';
-import type { SessionLookup } from '../options.ts';
+import type { GuardLogger, SessionLookup } from '../options.ts';
 import type { Allowed, Subject, Verifier } from '../types.ts';
 
 /** A session lookup as cached (feed mode): enough to decide again without Redis. */
@@ -26,6 +27,8 @@ export interface OpaqueVerifierOptions {
   cacheMs: number | undefined;
   /** Sliding idle timeout of sessions (ms). */
   idleMs: number;
+  /** Where a failed or refused touch is reported. */
+  logger: GuardLogger;
 }
 
 /**
@@ -99,13 +102,26 @@ export class OpaqueVerifier implements Verifier<CachedSession> {
 
   /**
    * Slides the session's idle expiry at most once per `idle/20` per session, in the background
-   * (the store skips the write too when another guard touched it within that interval).
+   * (the store skips the write too when another guard touched it within that interval; on
+   * Redis the touch is queued for the auth service to apply). A touch that fails is counted
+   * (`touchFailures`) and logged, never silently dropped: the session may idle out early.
    */
   private touchThrottled(sessionId: string, now: number): void {
     if (this.lastTouch.get(sessionId, now) !== undefined) return;
     this.lastTouch.set(sessionId, now, now + this.minIntervalMs);
-    this.options.lookup.touchSession(sessionId, now, this.options.idleMs, this.minIntervalMs).catch(() => {
+    const { lookup, stats, logger } = this.options;
+    lookup.touchSession(sessionId, now, this.options.idleMs, this.minIntervalMs).catch((error: unknown) => {
       this.lastTouch.delete(sessionId);
+      stats.touchFailures += 1;
+      logger.warn(
+        { event: 'tessera_guard_touch_failed', sessionId, reason: reasonOf(error) },
+        'session touch failed; the session may idle out early',
+      );
     });
   }
+}
+
+/** The store's own message (never Redis error text: that stays in the cause). */
+function reasonOf(error: unknown): string {
+  return isTesseraError(error) ? error.message : 'the session store failed';
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/env-config.ts';
 import { CliError } from './io.ts';
 import { runKeysList, runKeysRevoke, runKeysRotate } from './keys-command.ts';
+import { runRedisAcl } from './redis-acl-command.ts';
 import { runServe } from './serve-command.ts';
 import { runSessionsList, runSessionsRevoke } from './sessions-command.ts';
 import { runStreamsList } from './streams-command.ts';
@@ -87,6 +88,14 @@ function buildProgram(): Command {
     )
     .exitOverride()
     .action(runKeysRevoke);
+  const redis = program.command('redis').description('Redis set-up').exitOverride();
+  redis
+    .command('acl')
+    .description(
+      'print ACL SETUSER commands for the Redis users tessera-auth and tessera-guard (passwords from TESSERA_REDIS_AUTH_PASSWORD / TESSERA_REDIS_GUARD_PASSWORD); apply them on every Redis node',
+    )
+    .exitOverride()
+    .action(runRedisAcl);
   return program;
 }
 

@@ -28,6 +28,11 @@ export interface ServerConfig {
   /** Origins accepted for cookie-authenticated unsafe requests, besides the issuer's. */
   allowedOrigins: string[];
   redis: RedisConnectionConfig | null;
+  /**
+   * Revoking writes wait for this many replicas, at most `timeoutMs` (`TESSERA_REDIS_WAIT_REPLICAS`,
+   * default 1 on sentinel and cluster, 0 on one Redis URL; `TESSERA_REDIS_WAIT_TIMEOUT`, default 1s).
+   */
+  redisWait: { replicas: number; timeoutMs: number };
   keysJson: string | undefined;
   keysFile: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -232,6 +237,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     throw new ConfigError('TESSERA_ADMIN_TOKEN: expected a secret of at least 16 characters');
   }
   const accessTtlMs = duration(env, 'TESSERA_ACCESS_TTL', '10m');
+  const redisConfig = redis(env);
+  const replicated = redisConfig !== null && redisConfig.kind !== 'single';
   // Guard settings share the environment: validate them too, so one bad file fails everywhere.
   oneOf(env, 'TESSERA_REVOCATION_CHECK', ['feed', 'request'], 'feed');
   duration(env, 'TESSERA_FEED_MAX_LAG', '2s');
@@ -261,7 +268,12 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     cookieSecure: boolean(env, 'TESSERA_COOKIE_SECURE', defaultCookieSecure(issuer)),
     cookieDomain: read(env, 'TESSERA_COOKIE_DOMAIN'),
     allowedOrigins: origins.map((o) => new URL(url('TESSERA_ALLOWED_ORIGINS', o.trim())).origin),
-    redis: redis(env),
+    redis: redisConfig,
+    redisWait: {
+      replicas: integer(env, 'TESSERA_REDIS_WAIT_REPLICAS', replicated ? 1 : 0, 0, 16),
+      // Below the Redis client's 2 s command timeout, which would cut a longer WAIT short.
+      timeoutMs: duration(env, 'TESSERA_REDIS_WAIT_TIMEOUT', '1s', 1500),
+    },
     keysJson: read(env, 'TESSERA_KEYS'),
     keysFile: read(env, 'TESSERA_KEYS_FILE'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),

@@ -8,30 +8,43 @@ const KEEP_MS = 30_000;
  * Sessions this instance revoked in the last seconds. The revocation feed delivers them to
  * the forward-auth guard within milliseconds, but a client may ask `/v1/authorize` sooner
  * than that right after logging out; this closes the gap for revocations made here.
+ * Revocations that no replica confirmed in time (`hold`) are kept longer: as long as an
+ * access token they concern can live, since a failover may still lose them in Redis.
  */
 export interface RecentRevocations {
   add(sessionIds: Iterable<string>): void;
+  /** Keeps refusing these sessions for `holdMs` (an unconfirmed revocation). */
+  hold(sessionIds: Iterable<string>): void;
   has(sessionId: string): boolean;
 }
 
-export function createRecentRevocations(clock: Clock): RecentRevocations {
-  const until = new Map<string, number>();
+/** Forgets expired entries from the front of a map whose insertion order is expiry order. */
+function prune(until: Map<string, number>, now: number): void {
+  for (const [id, end] of until) {
+    if (end > now) break;
+    until.delete(id);
+  }
+}
+
+export function createRecentRevocations(clock: Clock, holdMs = KEEP_MS): RecentRevocations {
+  const recent = new Map<string, number>();
+  const held = new Map<string, number>();
+  const put = (map: Map<string, number>, ids: Iterable<string>, keepMs: number) => {
+    const now = clock.now();
+    prune(map, now);
+    for (const id of ids) {
+      map.delete(id);
+      map.set(id, now + keepMs);
+    }
+  };
+  const live = (map: Map<string, number>, id: string) => {
+    const end = map.get(id);
+    return end !== undefined && end > clock.now();
+  };
   return {
-    add(sessionIds) {
-      const now = clock.now();
-      for (const [id, end] of until) {
-        if (end > now) break; // insertion order = expiry order
-        until.delete(id);
-      }
-      for (const id of sessionIds) {
-        until.delete(id);
-        until.set(id, now + KEEP_MS);
-      }
-    },
-    has(sessionId) {
-      const end = until.get(sessionId);
-      return end !== undefined && end > clock.now();
-    },
+    add: (sessionIds) => put(recent, sessionIds, KEEP_MS),
+    hold: (sessionIds) => put(held, sessionIds, Math.max(holdMs, KEEP_MS)),
+    has: (sessionId) => live(recent, sessionId) || live(held, sessionId),
   };
 }
 

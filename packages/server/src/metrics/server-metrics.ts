@@ -11,14 +11,30 @@ export interface ServerMetrics {
   activeSessions: { inc(count?: number): void; dec(count?: number): void };
   requestDuration: Histogram<'method' | 'route' | 'status'>;
   storeErrors: Counter;
+  /** Revocations a replica did not confirm in time (answered 503, kept in force locally). */
+  replicaWaitTimeouts: Counter;
 }
 
 /**
  * Creates the metrics. `countActiveSessions` is called at scrape time when given; otherwise the
  * gauge counts sessions created minus sessions ended through this instance.
  */
-export function createServerMetrics(countActiveSessions?: () => Promise<number>): ServerMetrics {
+export function createServerMetrics(
+  countActiveSessions?: () => Promise<number>,
+  touchApplierErrors?: () => number,
+): ServerMetrics {
   const registry = new Registry();
+  if (touchApplierErrors) {
+    new Counter({
+      name: 'tessera_touch_apply_errors_total',
+      help: 'Rounds of applying guard touches (opaque mode) that failed: Redis unreachable or the ACL refused',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(touchApplierErrors());
+      },
+    });
+  }
   collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
   let local = 0;
   new Gauge({
@@ -77,6 +93,11 @@ export function createServerMetrics(countActiveSessions?: () => Promise<number>)
     storeErrors: new Counter({
       name: 'tessera_store_errors_total',
       help: 'Requests answered 503 because the session store could not be reached',
+      registers: [registry],
+    }),
+    replicaWaitTimeouts: new Counter({
+      name: 'tessera_replica_wait_timeouts_total',
+      help: 'Revocations not confirmed by a Redis replica within TESSERA_REDIS_WAIT_TIMEOUT (answered 503, kept in force locally)',
       registers: [registry],
     }),
   };

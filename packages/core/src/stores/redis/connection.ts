@@ -3,7 +3,12 @@ import { Cluster, Redis, type RedisOptions, ReplyError } from 'ioredis';
 /** Where Redis is: one server, a cluster (seed nodes), or sentinels + master name. */
 export type RedisConnectionConfig =
   | { kind: 'single'; url: string }
-  | { kind: 'cluster'; nodes: Array<{ host: string; port: number }> }
+  | {
+      kind: 'cluster';
+      nodes: Array<{ host: string; port: number }>;
+      /** Credentials and TLS for every node (from a `redis[s]://user:pass@host:port` seed). */
+      auth?: { username?: string; password?: string; tls: boolean };
+    }
   | { kind: 'sentinel'; sentinels: Array<{ host: string; port: number }>; name: string };
 
 export type RedisClient = Redis | Cluster;
@@ -28,6 +33,29 @@ function parseHostPort(item: string, variable: string): { host: string; port: nu
 }
 
 /**
+ * A cluster seed: `host:port`, or a `redis://` / `rediss://` URL whose user, password and TLS
+ * apply to every node (`rediss://tessera-guard:secret@10.0.0.1:6379,10.0.0.2:6379`).
+ */
+function parseSeed(
+  item: string,
+  variable: string,
+): { host: string; port: number; auth?: { username?: string; password?: string; tls: boolean } } {
+  const trimmed = item.trim();
+  if (!/^rediss?:\/\//.test(trimmed)) return parseHostPort(trimmed, variable);
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new TypeError(`${variable}: expected host:port or redis[s]://[user:password@]host:port entries`);
+  }
+  const { host, port } = parseHostPort(`${url.hostname}:${url.port || '6379'}`, variable);
+  const auth: { username?: string; password?: string; tls: boolean } = { tls: url.protocol === 'rediss:' };
+  if (url.username) auth.username = decodeURIComponent(url.username);
+  if (url.password) auth.password = decodeURIComponent(url.password);
+  return { host, port, auth };
+}
+
+/**
  * Reads `TESSERA_REDIS_URL`, `TESSERA_REDIS_CLUSTER`, `TESSERA_REDIS_SENTINELS` +
  * `TESSERA_REDIS_SENTINEL_NAME`. Returns `null` when none is set (in-memory store).
  * Throws `TypeError` naming the variable on a malformed value.
@@ -35,9 +63,12 @@ function parseHostPort(item: string, variable: string): { host: string; port: nu
 export function redisConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RedisConnectionConfig | null {
   const cluster = env.TESSERA_REDIS_CLUSTER?.trim();
   if (cluster) {
+    const seeds = cluster.split(',').map((s) => parseSeed(s, 'TESSERA_REDIS_CLUSTER'));
+    const withAuth = seeds.find((seed) => seed.auth !== undefined)?.auth;
     return {
       kind: 'cluster',
-      nodes: cluster.split(',').map((s) => parseHostPort(s, 'TESSERA_REDIS_CLUSTER')),
+      nodes: seeds.map(({ host, port }) => ({ host, port })),
+      ...(withAuth ? { auth: withAuth } : {}),
     };
   }
   const sentinels = env.TESSERA_REDIS_SENTINELS?.trim();
@@ -75,13 +106,19 @@ export function createRedisClient(config: RedisConnectionConfig, overrides: Redi
       return new Redis(config.url, options);
     case 'sentinel':
       return new Redis({ ...options, sentinels: config.sentinels, name: config.name });
-    case 'cluster':
+    case 'cluster': {
+      const auth = config.auth;
+      const credentials: RedisOptions = {};
+      if (auth?.username !== undefined) credentials.username = auth.username;
+      if (auth?.password !== undefined) credentials.password = auth.password;
+      if (auth?.tls) credentials.tls = {};
       return new Cluster(config.nodes, {
         enableOfflineQueue: false,
         lazyConnect: true,
         clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
-        redisOptions: options,
+        redisOptions: { ...credentials, ...options },
       });
+    }
   }
 }
 

@@ -29,7 +29,9 @@ export function scriptSource(name: ScriptName): string {
   return SOURCES.get(name) as string;
 }
 
-const commandName = (name: ScriptName) => `tessera_${name.replace('-', '_')}`;
+/** The ioredis command a script is defined as (also on pipelines). */
+export const scriptCommandName = (name: ScriptName): string => `tessera_${name.replace('-', '_')}`;
+const commandName = scriptCommandName;
 
 type ScriptCommand = (numKeys: number, ...args: string[]) => Promise<unknown>;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Cluster } from 'ioredis';
+import { Cluster, type Redis, ReplyError } from 'ioredis';
 import { StoreUnavailableError } from '../../errors/errors.ts';
 import type { RevocationEntry, SessionRecord } from '../../sessions/types.ts';
 import { isValidUserId } from '../../tokens/opaque-token.ts';
@@ -24,8 +24,10 @@ import {
 import { defineScripts, type RunScript } from './lua-scripts.ts';
 import { createRedisKeys, type RedisKeys } from './redis-keys.ts';
 import { createRedisRevocationSource } from './redis-revocation-source.ts';
+import { type ReplicaWaitOptions, runOnSlotAndWait, waitOnConnection } from './replica-wait.ts';
 import { asArray, asEntries, asStrings, flattenHash } from './script-replies.ts';
 import { decodeSessionHash, decodeSessionValues, encodeSessionFields, toRecord } from './session-hash.ts';
+import { enqueueTouch } from './touch-queue.ts';
 
 export interface RedisStoreOptions {
   /** An ioredis client (`createRedisClient`): single, sentinel (both `Redis`) or `Cluster`. */
@@ -38,12 +40,25 @@ export interface RedisStoreOptions {
   tombstoneMs?: number;
   /** `close()` quits the client. @default true */
   ownsClient?: boolean;
+  /**
+   * Revoking writes wait for this many replicas (`WAIT`) before they resolve; on a timeout
+   * they throw `ReplicaWaitTimeoutError` (503). Session creation and touches never wait
+   * (unless the creation revokes other sessions). @default `{ replicas: 0 }` (no waiting)
+   */
+  replicaWait?: ReplicaWaitOptions;
 }
 
 const DEFAULT_TOMBSTONE_MS = 10 * 60_000;
 
 function unavailable(cause: unknown): StoreUnavailableError {
   return new StoreUnavailableError('session store unavailable', { cause });
+}
+
+/** A queued touch that failed: `NOPERM` (the error code Redis puts first) is an ACL refusal. */
+function touchFailed(cause: unknown): StoreUnavailableError {
+  const refused = cause instanceof ReplyError && (cause as Error).message.startsWith('NOPERM');
+  const message = refused ? 'the session touch was refused by a Redis ACL' : 'session store unavailable';
+  return new StoreUnavailableError(message, { cause });
 }
 
 /**
@@ -67,6 +82,11 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const run = defineScripts(client);
   const single = !(client instanceof Cluster);
   const mode = single ? 1 : 0;
+  const wait: ReplicaWaitOptions = options.replicaWait ?? { replicas: 0, timeoutMs: 0 };
+  if (!Number.isInteger(wait.replicas) || wait.replicas < 0)
+    throw new TypeError('replicaWait.replicas must be an integer >= 0');
+  assertTime(wait.timeoutMs, 'replicaWait.timeoutMs');
+  if (wait.replicas > 0 && wait.timeoutMs < 1) throw new TypeError('replicaWait.timeoutMs must be >= 1');
   /** KEYS of a revoking script: the stream is only declared where it can be touched (single Redis). */
   const withStream = (userKeys: string[]) => (single ? [...userKeys, keys.stream] : userKeys);
   /** The ARGV head every revoking script shares: mode, clock, TTLs, then whose keys. */
@@ -83,14 +103,54 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const call = callStore;
   const reads = readMethods(client, keys, run, tomb, finishMarked);
 
-  /** Cluster steps 2 and 3: announce on the stream slot, then delete on the user slot. */
+  /**
+   * A revoking script. One Redis: the script announces and deletes atomically, then `WAIT`
+   * on its connection confirms a replica has it. `victimsOf` names the sessions it revoked.
+   */
+  async function revoking(script: () => Promise<unknown>, victimsOf: (reply: unknown[]) => string[]) {
+    if (!single || wait.replicas === 0) return asArray(await call(script));
+    const socket = (client as Redis).stream;
+    const reply = asArray(await call(script));
+    await confirmed(() => waitOnConnection(client as Redis, socket, wait, victimsOf(reply)));
+    return reply;
+  }
+
+  /** Passes a `ReplicaWaitTimeoutError` through (already a `StoreUnavailableError`). */
+  async function confirmed<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      throw unavailable(error);
+    }
+  }
+
+  /**
+   * Cluster steps 2 and 3: announce on the stream slot, then delete on the user slot, each
+   * followed by `WAIT` on the node that ran it (the announcement is what guards rely on; the
+   * delete is what the auth service relies on).
+   */
   async function finishRevocation(userId: string, now: number, entries: string[][], sids: string[]) {
     if (single || entries.length + sids.length === 0) return;
+    const cluster = client as Cluster;
     const flat = entries.flatMap((fields) => [String(fields.length), ...fields]);
-    if (flat.length > 0) await call(() => run('announce', [keys.stream], [now, retention, ...flat]));
+    if (flat.length > 0) {
+      await confirmed(() =>
+        runOnSlotAndWait(cluster, wait, 'announce', [keys.stream], [now, retention, ...flat], sids),
+      );
+    }
     if (sids.length === 0) return;
     const sessionKeys = sids.map((sid) => keys.session(userId, sid));
-    await call(() => run('delete', [keys.index(userId), ...sessionKeys], [now, tomb, ...sids]));
+    await confirmed(() =>
+      runOnSlotAndWait(
+        cluster,
+        wait,
+        'delete',
+        [keys.index(userId), ...sessionKeys],
+        [now, tomb, ...sids],
+        sids,
+      ),
+    );
   }
 
   /**
@@ -114,17 +174,20 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       assertCreateCommand(command);
       const { session, now } = command;
       const uid = session.userId;
-      const reply = asArray(
-        await call(() =>
-          run(
-            'create',
-            withStream([keys.index(uid), keys.session(uid, session.id)]),
-            revokingArgs(now, uid, session.id, command.concurrency)
-              .concat([command.force ? 1 : 0, command.maxSessions])
-              .concat(encodeSessionFields(session, command.secretHash)),
-          ),
-        ),
-      );
+      const script = () =>
+        run(
+          'create',
+          withStream([keys.index(uid), keys.session(uid, session.id)]),
+          revokingArgs(now, uid, session.id, command.concurrency)
+            .concat([command.force ? 1 : 0, command.maxSessions])
+            .concat(encodeSessionFields(session, command.secretHash)),
+        );
+      // Creation alone never waits for replicas (a lost login means logging in again); one
+      // that may revoke other sessions (replace, max sessions) does.
+      const mayRevoke = command.concurrency === 'replace' || command.maxSessions > 0;
+      const reply = mayRevoke
+        ? await revoking(script, (r) => (r[0] === 'exists' ? [] : asStrings(r[1])))
+        : asArray(await call(script));
       if (reply[0] === 'exists') return { ok: false, reason: 'session_exists' };
       await finishRevocation(uid, now, asEntries(reply[2]), asStrings(reply[3]));
       return { ok: true, revokedSessionIds: asStrings(reply[1]) };
@@ -139,6 +202,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       const { sessionId, now } = command;
       const uid = userIdOfSession(sessionId);
       if (!uid || !wellFormed) return { kind: 'invalid' };
+      const socket = single ? (client as Redis).stream : undefined;
       const reply = asArray(
         await call(() =>
           run('rotate', withStream([keys.session(uid, sessionId), keys.index(uid)]), [
@@ -165,6 +229,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
             : { kind: 'invalid' };
         }
         case 'reused':
+          if (single) await confirmed(() => waitOnConnection(client as Redis, socket, wait, [sessionId]));
           await finishRevocation(uid, now, asEntries(reply[1]), asStrings(reply[2]));
           return { kind: 'reused' };
         case 'marked':
@@ -195,12 +260,12 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       assertTime(now, 'now');
       const uid = userIdOfSession(sessionId);
       if (!uid) return false;
-      const reply = asArray(
-        await call(() =>
+      const reply = await revoking(
+        () =>
           run('revoke-session', withStream([keys.session(uid, sessionId), keys.index(uid)]), [
             ...revokingArgs(now, uid, sessionId),
           ]),
-        ),
+        () => [sessionId],
       );
       if (reply[0] !== 1) return false;
       await finishRevocation(uid, now, asEntries(reply[1]), asStrings(reply[2]));
@@ -210,8 +275,9 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     async revokeUserSessions(userId, now) {
       assertTime(now, 'now');
       if (!isValidUserId(userId)) return { count: 0, sessionIds: [] };
-      const reply = asArray(
-        await call(() => run('revoke-user', withStream([keys.index(userId)]), revokingArgs(now, userId))),
+      const reply = await revoking(
+        () => run('revoke-user', withStream([keys.index(userId)]), revokingArgs(now, userId)),
+        (r) => asStrings(r[2]),
       );
       const sessionIds = asStrings(reply[2]);
       await finishRevocation(userId, now, asEntries(reply[1]), sessionIds);
@@ -365,7 +431,11 @@ export interface RedisSessionReaderOptions {
 
 /**
  * A guard's view of the Redis store: follow revocations, look sessions up, and the throttled
- * touch. It cannot create, change or revoke a session. Resolves once Redis answers.
+ * touch. It cannot create, change or revoke a session: its `touchSession` appends the touch
+ * to a touch queue (`<prefix>{tq:n}`) that the auth service applies (`startTouchApplier`), so
+ * a guard's Redis user needs no write access to sessions (`tessera redis acl`), and resolves
+ * `null`. A touch that fails rejects with `StoreUnavailableError` (the message tells an ACL
+ * refusal from an unreachable Redis). Resolves once Redis answers.
  *
  * @example
  * const reader = await openRedisSessionReader({ redis: { kind: 'single', url: 'redis://127.0.0.1:6379' } });
@@ -381,9 +451,22 @@ export async function openRedisSessionReader(options: RedisSessionReaderOptions)
     if (owned) client.disconnect();
     throw error;
   }
-  const keys = createRedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  const keys = createRedisKeys(prefix);
   return {
     ...readMethods(client, keys, defineScripts(client), tomb),
+    async touchSession(sessionId, now, idleMs, minIntervalMs) {
+      assertTime(now, 'now');
+      assertTime(idleMs, 'idleMs');
+      assertTime(minIntervalMs, 'minIntervalMs');
+      if (!userIdOfSession(sessionId)) return null;
+      try {
+        await enqueueTouch(client, prefix, sessionId, now);
+      } catch (error) {
+        throw touchFailed(error);
+      }
+      return null;
+    },
     async close() {
       if (owned) client.disconnect();
     },

@@ -132,6 +132,12 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
           fromCookie = true;
           checkCsrf(request, ctx, { token, source: 'cookie' });
         }
+        // A revocation this instance made that no replica confirmed yet: a failover may have
+        // lost it in Redis, so refuse its session here whatever the store says.
+        const presented = parseOpaqueToken(token, 'refresh');
+        if (presented && ctx.revoked.has(presented.sessionId)) {
+          throw new InvalidTokenError('the refresh token is not valid');
+        }
         const issued = await ctx.sessions.refresh(token, describeClient(request));
         request.tesseraUser = { userId: issued.session.userId, sessionId: issued.session.id };
         // A user removed from the user store keeps no session (ASVS 5.0 7.4.2): the next refresh ends it.

@@ -103,6 +103,8 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
       return result.principal;
     }
     const { session } = await ctx.sessions.authenticate(token);
+    // Also on the store path: a revocation held here may be missing from Redis after a failover.
+    if (ctx.revoked.has(session.id)) throw new SessionRevokedError('the session has ended');
     return { userId: session.userId, sessionId: session.id, roles: session.roles };
   };
 
