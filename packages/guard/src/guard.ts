@@ -3,6 +3,7 @@ import {
   CSRF_HEADER,
   CsrfError,
   InvalidTokenError,
+  isUnsafeMethod,
   MAX_TOKEN_LENGTH,
   passesCsrfRule,
   SessionRevokedError,
@@ -71,6 +72,20 @@ export function credentialFrom(
   }
 }
 
+/**
+ * `true` when Node's `rawHeaders` (name, value, name, value, …) hold more than one
+ * `Authorization` header. A scan without allocation, unlike `req.headersDistinct`.
+ */
+function hasTwoAuthorizations(rawHeaders: readonly string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1)
+      return true;
+  }
+  return false;
+}
+
 /** Cache key of a credential: its SHA-256 (base64url, as core's `hashToken`), so no token sits in a map. */
 const cacheKey = (credential: string) => createHash('sha256').update(credential).digest('base64url');
 
@@ -96,10 +111,15 @@ export interface Guard {
    * — the issuer's or `allowedOrigins` — or `X-Tessera-CSRF: 1`, else 403 `csrf`), then the
    * request's credential, decided synchronously when it can be (as {@link authenticateCached}),
    * else a promise (as {@link authenticate}). Never throws.
-   * Pass Node's `req.headersDistinct` (as the adapters do) so that two `Authorization`
-   * headers are seen, and refused, rather than the first alone.
+   * Node's `req.headers` keeps only the first of two `Authorization` headers: pass
+   * `req.rawHeaders` as `rawHeaders` (as the adapters do; or `req.headersDistinct` as
+   * `headers`) so that a pair is seen, and refused, rather than the first alone.
    */
-  authenticateRequest(headers: HeaderSource, method: string): RequestResult | Promise<RequestResult>;
+  authenticateRequest(
+    headers: HeaderSource,
+    method: string,
+    rawHeaders?: readonly string[],
+  ): RequestResult | Promise<RequestResult>;
   /** The credential of a request (bearer header, else the mode's cookie). */
   credentialFrom(headers: HeaderSource): string | undefined;
   /** Counters (decisions, cache, fail-open, store checks). */
@@ -155,8 +175,15 @@ class TesseraGuard implements Guard {
     return credentialFrom(headers, this.cookieName);
   }
 
-  authenticateRequest(headers: HeaderSource, method: string): RequestResult | Promise<RequestResult> {
-    const credential = credentialFrom(headers, this.cookieName);
+  authenticateRequest(
+    headers: HeaderSource,
+    method: string,
+    rawHeaders?: readonly string[],
+  ): RequestResult | Promise<RequestResult> {
+    const credential =
+      rawHeaders !== undefined && hasTwoAuthorizations(rawHeaders)
+        ? undefined
+        : credentialFrom(headers, this.cookieName);
     const csrf = this.checkCsrf(method, headers, credential);
     if (csrf !== undefined) return { ok: false, error: csrf };
     return this.authenticateCached(credential) ?? this.authenticate(credential);
@@ -168,7 +195,7 @@ class TesseraGuard implements Guard {
     headers: HeaderSource,
     credential: string | undefined,
   ): CsrfError | undefined {
-    if (credential === undefined) return undefined;
+    if (credential === undefined || !isUnsafeMethod(method)) return undefined; // safe methods: nothing to read
     const authorization = readHeader(headers, 'authorization');
     const bearer =
       authorization !== undefined &&

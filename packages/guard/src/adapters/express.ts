@@ -40,7 +40,7 @@ export function authenticate(guard: Guard): RequestHandler {
   };
   return (req: Request, res: Response, next: NextFunction): Promise<void> | undefined => {
     // A cached token or lookup is decided in this tick: no promise for Express to chain on.
-    const result = guard.authenticateRequest(req.headersDistinct ?? req.headers, req.method);
+    const result = guard.authenticateRequest(req.headers, req.method, req.rawHeaders);
     if (!(result instanceof Promise)) {
       finish(result, req, res, next);
       return undefined;

@@ -26,10 +26,7 @@ async function sendProblem(reply: FastifyReply, error: GuardError): Promise<void
 /** A `preHandler` that authenticates and sets `request.tessera`, or answers 401 / 503. */
 export function authenticate(guard: Guard): preHandlerAsyncHookHandler {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const result = await guard.authenticateRequest(
-      request.raw.headersDistinct ?? request.headers,
-      request.method,
-    );
+    const result = await guard.authenticateRequest(request.headers, request.method, request.raw.rawHeaders);
     if (!result.ok) return sendProblem(reply, result.error);
     request.tessera = result.principal;
   };

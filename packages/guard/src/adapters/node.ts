@@ -36,7 +36,7 @@ export function createAuthenticator(
     return undefined;
   };
   return (req, res) => {
-    const result = guard.authenticateRequest(req.headersDistinct ?? req.headers, req.method ?? 'GET');
+    const result = guard.authenticateRequest(req.headers, req.method ?? 'GET', req.rawHeaders);
     if (!(result instanceof Promise)) return answer(result, res);
     return result.then((settled) => answer(settled, res));
   };
