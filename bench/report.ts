@@ -771,6 +771,9 @@ export function writePerformanceDoc(): void {
     const result = load(name);
     parts.push(`## ${title}`, '', header(result), '', render(result), '');
   }
+  // Sections measured outside `npm run bench` (e.g. by the browser tests), kept by hand.
+  const pages = new URL('../docs/performance/pages.md', import.meta.url);
+  if (existsSync(pages)) parts.push(readFileSync(pages, 'utf8').trimEnd(), '');
   writeFileSync(new URL('../docs/performance.md', import.meta.url), `${parts.join('\n')}\n`);
   writeCharts();
 }
