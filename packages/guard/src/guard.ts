@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import {
   CSRF_HEADER,
   CsrfError,
+  hashToken,
   InvalidTokenError,
   isUnsafeMethod,
   MAX_TOKEN_LENGTH,
@@ -86,8 +86,11 @@ function hasTwoAuthorizations(rawHeaders: readonly string[]): boolean {
   return false;
 }
 
-/** Cache key of a credential: its SHA-256 (base64url, as core's `hashToken`), so no token sits in a map. */
-const cacheKey = (credential: string) => createHash('sha256').update(credential).digest('base64url');
+/**
+ * Cache key of a credential: its SHA-256 (base64url, core's `hashToken`), so no token sits in a
+ * map. One-shot `crypto.hash`, not `createHash().update().digest()`: a third of the cost.
+ */
+const cacheKey: (credential: string) => string = hashToken;
 
 // ── The guard ────────────────────────────────────────────────────────────────────────────
 

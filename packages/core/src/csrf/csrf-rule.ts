@@ -27,6 +27,7 @@ export interface CsrfInput {
 
 /** `true` when the method is unsafe (anything but GET, HEAD, OPTIONS, TRACE; case-insensitive). */
 export function isUnsafeMethod(method: string): boolean {
+  if (method === 'GET' || method === 'HEAD') return false; // what Node hands over, without a new string
   return !SAFE_METHODS.has(method.toUpperCase());
 }
 
