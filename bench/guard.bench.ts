@@ -5,19 +5,11 @@
 import { createGuard } from '@tessera/guard';
 import { startRedis as startBenchRedis } from '@tessera/testkit';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { type LoadResult, runLoad, startBenchServer } from './lib/load.ts';
-import { ratio } from './lib/results.ts';
+import { startBenchServer } from './lib/load.ts';
+import { runRounds, type Scenario, type Target } from './lib/rounds.ts';
 import { addUser, type LoggedIn, loginUser, startAuthService, startTsService } from './lib/stack.ts';
 
-type Row = LoadResult & { baseline: string; ratio: number };
-
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-
-function print(r: LoadResult): void {
-  console.log(
-    `  ${r.name.padEnd(48)} ${String(r.requestsPerSec).padStart(7)} req/s  p99 ${r.latencyP99Ms} ms  cpu ${r.serverCpuUsPerRequest} µs/req  non2xx ${r.non2xx}`,
-  );
-}
 
 /** First-sight cost: the guard's authenticate on tokens it has never seen vs jose.jwtVerify + SHA-256. */
 async function coldTokens(authUrl: string, redisUrl: string, refreshToken: string) {
@@ -90,129 +82,61 @@ export async function runGuardBench() {
     };
     const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
-    type Target = { url: string; cpu: () => number | Promise<number>; stop: () => Promise<void> };
-    const forked = async (script: string, env: Record<string, string>): Promise<Target> => {
+    const forked = async (script: string, env: Record<string, string>, headers = {}): Promise<Target> => {
       const server = await startBenchServer(script, env);
-      return { url: `http://127.0.0.1:${server.port}`, cpu: server.cpu, stop: server.stop };
+      return { url: `http://127.0.0.1:${server.port}`, cpu: server.cpu, stop: server.stop, headers };
     };
-    const child = async (file: string, env: Record<string, string>): Promise<Target> => {
+    const child = async (file: string, env: Record<string, string>, headers = {}): Promise<Target> => {
       const service = await startTsService(file, env);
-      return { url: service.url, cpu: service.cpuUs, stop: service.stop };
+      return { url: service.url, cpu: service.cpuUs, stop: service.stop, headers };
     };
-    const sessionCookie = async (target: Target) =>
-      ((await fetch(`${target.url}/login`)).headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    const scenarios: Array<{
-      name: string;
-      start: () => Promise<Target>;
-      path: string;
-      headers: (t: Target) => Promise<Record<string, string>>;
-    }> = [
-      { name: 'raw node:http', start: () => forked('raw-node.ts', {}), path: '/', headers: async () => ({}) },
+    /** express-session's cookie, from the server's own `GET /login`. */
+    const withSessionCookie = async (target: Target): Promise<Target> => {
+      const setCookie = (await fetch(`${target.url}/login`)).headers.get('set-cookie') ?? '';
+      return { ...target, headers: { cookie: setCookie.split(';')[0] ?? '' } };
+    };
+    const scenarios: Scenario[] = [
+      { name: 'raw node:http', start: () => forked('raw-node.ts', {}), path: '/' },
       {
         name: 'raw node:http, same header in and principal out',
-        start: () => forked('raw-node-echo.ts', {}),
+        start: () => forked('raw-node-echo.ts', {}, bearer(jwt.accessToken)),
         path: '/',
-        headers: async () => bearer(jwt.accessToken),
       },
       {
         name: 'node:http + guard (jwt, feed)',
-        start: () => forked('guard-node.ts', jwtEnv),
+        start: () => forked('guard-node.ts', jwtEnv, bearer(jwt.accessToken)),
         path: '/',
-        headers: async () => bearer(jwt.accessToken),
       },
       {
         name: 'node:http + guard (opaque)',
-        start: () => forked('guard-node.ts', opaqueEnv),
+        start: () => forked('guard-node.ts', opaqueEnv, bearer(opaque.accessToken)),
         path: '/',
-        headers: async () => bearer(opaque.accessToken),
       },
-      {
-        name: 'bare Express 5',
-        start: () => forked('bare-express.ts', {}),
-        path: '/whoami',
-        headers: async () => ({}),
-      },
+      { name: 'bare Express 5', start: () => forked('bare-express.ts', {}), path: '/whoami' },
       {
         name: 'orders example (Express + guard, jwt)',
-        start: () => child('examples/shop/src/orders.ts', jwtEnv),
+        start: () => child('examples/shop/src/orders.ts', jwtEnv, bearer(jwt.accessToken)),
         path: '/whoami',
-        headers: async () => bearer(jwt.accessToken),
       },
       {
         name: 'orders example (Express + guard, opaque)',
-        start: () => child('examples/shop/src/orders.ts', opaqueEnv),
+        start: () => child('examples/shop/src/orders.ts', opaqueEnv, bearer(opaque.accessToken)),
         path: '/whoami',
-        headers: async () => bearer(opaque.accessToken),
       },
-      {
-        name: 'bare Fastify 5',
-        start: () => forked('bare-fastify.ts', {}),
-        path: '/whoami',
-        headers: async () => ({}),
-      },
+      { name: 'bare Fastify 5', start: () => forked('bare-fastify.ts', {}), path: '/whoami' },
       {
         name: 'profile example (Fastify + guard, jwt)',
-        start: () => child('examples/shop/src/profile.ts', jwtEnv),
+        start: () => child('examples/shop/src/profile.ts', jwtEnv, bearer(jwt.accessToken)),
         path: '/whoami',
-        headers: async () => bearer(jwt.accessToken),
       },
       {
         name: 'express-session + connect-redis',
-        start: () => forked('express-session-redis.ts', { TESSERA_REDIS_URL: redis.url }),
+        start: async () =>
+          withSessionCookie(await forked('express-session-redis.ts', { TESSERA_REDIS_URL: redis.url })),
         path: '/whoami',
-        headers: async (t) => ({ cookie: await sessionCookie(t) }),
       },
     ];
-    // Every scenario once per round, rounds repeated: each ratio is the median of its per-round
-    // ratios, so a noisy moment on the shared cores moves one sample, not the verdict.
-    const samples = new Map<string, LoadResult[]>();
-    for (let round = 1; round <= ROUNDS; round++) {
-      console.log(`  round ${round}/${ROUNDS}`);
-      for (const scenario of scenarios) {
-        const target = await scenario.start();
-        try {
-          const result = await runLoad({
-            name: scenario.name,
-            url: `${target.url}${scenario.path}`,
-            headers: await scenario.headers(target),
-            cpu: target.cpu,
-          });
-          print(result);
-          samples.set(scenario.name, [...(samples.get(scenario.name) ?? []), result]);
-        } finally {
-          await target.stop();
-        }
-      }
-    }
-    const median = (values: number[]) => {
-      const sorted = [...values].sort((a, b) => a - b);
-      return sorted[Math.floor(sorted.length / 2)] ?? 0;
-    };
-    const summary = (name: string): LoadResult => {
-      const runs = samples.get(name) ?? [];
-      const pick = (f: (r: LoadResult) => number) => median(runs.map(f));
-      return {
-        name,
-        requestsPerSec: pick((r) => r.requestsPerSec),
-        latencyP50Ms: pick((r) => r.latencyP50Ms),
-        latencyP99Ms: pick((r) => r.latencyP99Ms),
-        serverCpuUsPerRequest: pick((r) => r.serverCpuUsPerRequest),
-        requests: pick((r) => r.requests),
-        non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
-        errors: runs.reduce((n, r) => n + r.errors, 0),
-      };
-    };
-    const row = (name: string, baseline: string): Row & { ratioRange: [number, number] } => {
-      const ours = samples.get(name) ?? [];
-      const base = samples.get(baseline) ?? [];
-      const perRound = ours.map((r, i) => ratio(r.requestsPerSec, base[i]?.requestsPerSec ?? 0));
-      return {
-        ...summary(name),
-        baseline,
-        ratio: median(perRound),
-        ratioRange: [Math.min(...perRound), Math.max(...perRound)],
-      };
-    };
+    const { summary, row } = await runRounds(scenarios, ROUNDS);
     const rows = [
       row('node:http + guard (jwt, feed)', 'raw node:http'),
       row('node:http + guard (jwt, feed)', 'raw node:http, same header in and principal out'),
