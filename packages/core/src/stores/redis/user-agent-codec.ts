@@ -58,14 +58,12 @@ export const UA_CODES: readonly string[] = [
 const VERBATIM = '\x7f';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control bytes are the point
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control bytes are the point
-const CODE = /[\x01-\x08\x0b\x0c\x0e-\x1f]/g;
-
 const byToken = new Map<string, string>();
-const byCode = new Map<string, string>();
+/** Token by code byte (index 0–31), `undefined` for a byte that is not a code. */
+const byCode: Array<string | undefined> = new Array(32).fill(undefined);
 for (let i = 0; i < UA_TOKENS.length; i++) {
   byToken.set(UA_TOKENS[i] as string, UA_CODES[i] as string);
-  byCode.set(UA_CODES[i] as string, UA_TOKENS[i] as string);
+  byCode[(UA_CODES[i] as string).charCodeAt(0)] = UA_TOKENS[i];
 }
 const TOKEN = new RegExp(
   [...UA_TOKENS]
@@ -82,8 +80,18 @@ export function encodeUserAgent(userAgent: string): string {
   return userAgent.replace(TOKEN, (token) => byToken.get(token) as string);
 }
 
-/** The User-Agent a stored `ua` value stands for. */
+/** The User-Agent a stored `ua` value stands for (a loop, not a regex: it runs on every read). */
 export function decodeUserAgent(stored: string): string {
   if (stored.charCodeAt(0) === 0x7f) return stored.slice(1);
-  return stored.replace(CODE, (code) => byCode.get(code) as string);
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < stored.length; i++) {
+    const c = stored.charCodeAt(i);
+    if (c >= 0x20) continue;
+    const token = byCode[c];
+    if (token === undefined) continue;
+    out += stored.slice(start, i) + token;
+    start = i + 1;
+  }
+  return start === 0 ? stored : out + stored.slice(start);
 }
