@@ -1,6 +1,8 @@
 // Memory per session in Redis at every point of a session's life, with real browser User-Agents:
-// after login, after one refresh, after three refreshes (jwt mode, through the auth service's
-// HTTP API), and after login and after a touch (opaque mode; the touch is the store's
+// after login, after one refresh, after three refreshes, the same once the grace window has
+// passed (the sealed successor `sc:<sid>` lives for the grace window + 1 s after each refresh),
+// and after 33 refreshes (32 older generations in `o:<sid>`, its cap) (jwt mode, through the
+// auth service's HTTP API), and after login and after a touch (opaque mode; the touch is the store's
 // touchSession, the script the guard calls). Per point: the bytes of every key that holds the
 // user id (`MEMORY USAGE` of the session hashes and the per-user index) per session, the growth
 // of Redis `used_memory` per session (dictionary overhead included), the session hashes'
@@ -18,6 +20,8 @@ const SESSIONS = Number(process.env.BENCH_MEMORY_SESSIONS ?? 100);
 /** 4 users × 25 sessions by default: the per-user index shared as in the issue's measurement. */
 const USERS = 4;
 const LISTPACK_VALUE_DEFAULT = 64;
+/** The auth service's refresh grace window (TESSERA_REFRESH_GRACE, default 10 s). */
+const GRACE_MS = 10_000;
 
 /** Current browsers' User-Agent strings (desktop and mobile). */
 export const BROWSER_USER_AGENTS = [
@@ -44,7 +48,12 @@ export interface LifePoint {
   keysPerUser: number;
   /** Bytes of the keys that hold no bench user id, by key shape. */
   otherKeyBytes: Record<string, number>;
+  /** Σ MEMORY USAGE ÷ sessions by key kind: `s` (hashes), `idx`, `sc`, `o`. */
+  byKind: Record<string, number>;
 }
+
+/** The kind of a user key: the part after `{u:<id>}:` up to its first `:` (`s`, `sc`, `o`, `idx`). */
+const kindOf = (key: string) => /\}:([a-z]+)/.exec(key)?.[1] ?? '?';
 
 async function measure(
   redis: Redis,
@@ -59,12 +68,14 @@ async function measure(
   let keys = 0;
   const encodings: Record<string, number> = {};
   const longFields: Record<string, number> = {};
+  const kinds: Record<string, number> = {};
   for (const userId of userIds) {
     const found = await redis.keys(`*{u:${userId}}*`);
     keys += found.length;
     for (const key of found) {
       const bytes = Number(await redis.memory('USAGE', key, 'SAMPLES', 0));
       keyBytes += bytes;
+      kinds[kindOf(key)] = (kinds[kindOf(key)] ?? 0) + bytes;
       if ((await redis.type(key)) !== 'hash') continue;
       hashes++;
       hashBytes += bytes;
@@ -95,9 +106,12 @@ async function measure(
     longFields,
     keysPerUser: Math.round((keys / Math.max(1, userIds.size)) * 10) / 10,
     otherKeyBytes: others,
+    byKind: Object.fromEntries(
+      Object.entries(kinds).map(([kind, bytes]) => [kind, Math.round(bytes / Math.max(1, hashes))]),
+    ),
   };
   console.log(
-    `  ${point.padEnd(34)} keys ${result.keyBytesPerSession} B/session (hash ${result.hashBytesPerSession} B), used_memory +${result.usedMemoryPerSession} B/session, ${JSON.stringify(encodings)}, long fields ${JSON.stringify(longFields)}, other keys ${JSON.stringify(others)}`,
+    `  ${point.padEnd(34)} keys ${result.keyBytesPerSession} B/session (${JSON.stringify(result.byKind)}), used_memory +${result.usedMemoryPerSession} B/session, ${JSON.stringify(encodings)}, long fields ${JSON.stringify(longFields)}, other keys ${JSON.stringify(others)}`,
   );
   return result;
 }
@@ -128,7 +142,7 @@ async function lifeOf(listpackValue: number, userAgents: string[]): Promise<Life
   const services: ChildService[] = [];
   try {
     await redis.config('SET', 'hash-max-listpack-value', String(listpackValue));
-    const jwt = await startAuthService(server);
+    const jwt = await startAuthService(server, { TESSERA_REFRESH_GRACE: `${GRACE_MS / 1000}s` });
     const opaque = await startAuthService(server, { TESSERA_TOKEN_MODE: 'opaque' });
     services.push(jwt, opaque);
     for (let u = 0; u < USERS; u++) {
@@ -153,19 +167,20 @@ async function lifeOf(listpackValue: number, userAgents: string[]): Promise<Life
       tokens.push(issued.refreshToken as string);
     }
     points.push(await measure(redis, 'jwt: after login', users, base, listpackValue));
-    for (let round = 1; round <= 3; round++) {
+    const refreshAll = async () => {
       for (let i = 0; i < tokens.length; i++) tokens[i] = await refresh(jwt.url, tokens[i] as string, ua(i));
-      if (round === 1 || round === 3)
-        points.push(
-          await measure(
-            redis,
-            `jwt: after ${round} refresh${round > 1 ? 'es' : ''}`,
-            users,
-            base,
-            listpackValue,
-          ),
-        );
-    }
+    };
+    const at = (point: string) => measure(redis, point, users, base, listpackValue);
+    await refreshAll();
+    points.push(await at('jwt: after 1 refresh'));
+    await refreshAll();
+    await refreshAll();
+    points.push(await at('jwt: after 3 refreshes'));
+    // The sealed successors expire GRACE_MS + 1 s after their refresh.
+    await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 1_500));
+    points.push(await at('jwt: after 3 refreshes, grace over'));
+    for (let round = 4; round <= 33; round++) await refreshAll();
+    points.push(await at('jwt: after 33 refreshes'));
     for (const userId of users) {
       const found = await redis.keys(`*{u:${userId}}*`);
       if (found.length > 0) await redis.del(...found);

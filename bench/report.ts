@@ -492,10 +492,18 @@ registerSection('memory', 'Memory per session in Redis over its life', (r) => {
     '',
     table(headers, rows(r.shortUa as Json[])),
     '',
-    'What would meet ≤ 400 B: store the User-Agent parsed and short (the `ua` field is the header',
-    'itself today, up to 256 B; the account page only shows browser and OS), keep the sealed',
-    'successor (`sc`, ~160 B) out of the hash, and keep `old` (space-separated older hashes, 44 B',
-    'each) under 64 B or in its own key; or raise `hash-max-listpack-value` (see the second table).',
+    'The `ua` field holds the User-Agent header in a lossless compact form (common browser tokens →',
+    'one control byte each: 9–15 B for these headers, docs/redis-layout.md), so every session hash',
+    'is a listpack under Redis defaults. Older refresh generations (`o:<sid>`) keep 16 characters',
+    '(96 bits) of each hash. What remains above 400 B: the sealed successor `sc:<sid>` (328 B: an',
+    '81-byte key and a 160-byte value) lives only for the grace window + 1 s after each refresh',
+    '(on average 328 B × (grace + 1 s) ÷ the refresh interval, about 4 B at one refresh per 15',
+    'minutes), and it must stay a key of its own so that Redis forgets it when the grace window',
+    'ends; `o:<sid>` (184 B with 2 generations, 776 B at its cap of 32) and `ph`/`pt` in the hash',
+    '(456 B instead of 360 B) are what refresh-reuse detection needs. After login the hash is',
+    '360 B: the 80-byte key name alone costs 136 B (key, object, dictionary entry), and the next',
+    'jemalloc size class down (192 B of listpack) needs 13 B less, which only a reader-visible',
+    'change gives (dropping the `uid` field, which the key name already holds: 393 B after login).',
   ].join('\n');
 });
 
@@ -681,7 +689,7 @@ function goalsSection(): string {
       400,
       undefined,
       false,
-      'values over 64 B (the User-Agent header, the sealed successor `sc`, `old`) turn the hash into a hashtable; see the memory section',
+      'the sealed successor key (grace window only) and the older generations key of refresh-reuse detection are over budget by themselves; see the memory section',
     ],
   ];
   const sourceOf = (what: string): Json | null => {

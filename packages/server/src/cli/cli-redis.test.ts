@@ -31,12 +31,14 @@ describe('CLI against Redis and the data dir (no running service needed)', () =>
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const login = async () =>
+  const CHROME =
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+  const login = async (userAgent = 'cli-test') =>
     (
       await app.inject({
         method: 'POST',
         url: '/v1/login',
-        headers: { 'user-agent': 'cli-test' },
+        headers: { 'user-agent': userAgent },
         payload: { username: 'carol', password: PASSWORD },
       })
     ).json() as { accessToken: string; session: { id: string } };
@@ -45,8 +47,16 @@ describe('CLI against Redis and the data dir (no running service needed)', () =>
     const added = await runCli(['user', 'add', 'Carol', '--roles', 'a,b', '--password-stdin'], env, PASSWORD);
     expect(added.code).toBe(0);
     const a = await login();
-    const b = await login();
+    // A browser's User-Agent is stored compactly in Redis (docs/redis-layout.md) and read back as sent.
+    const b = await login(CHROME);
     expect(a.session).toBeDefined();
+    const own = await app.inject({
+      url: '/v1/sessions',
+      headers: { authorization: `Bearer ${a.accessToken}` },
+    });
+    expect(
+      (own.json() as { sessions: Array<{ userAgent: string }> }).sessions.map((s) => s.userAgent),
+    ).toEqual(['cli-test', CHROME]);
     const listed = await runCli(['sessions', 'list', '--user', 'carol'], env);
     expect(listed.code).toBe(0);
     const lines = listed.stdout.trim().split('\n');
@@ -56,6 +66,7 @@ describe('CLI against Redis and the data dir (no running service needed)', () =>
     expect(fields[0]).toBe(a.session.id);
     expect(fields[4]).toBe('127.0.0.1');
     expect(fields[5]).toBe('"cli-test"');
+    expect(lines[1]?.split('\t')[5]).toBe(JSON.stringify(CHROME));
 
     expect((await runCli(['sessions', 'revoke', a.session.id], env)).code).toBe(0);
     expect(

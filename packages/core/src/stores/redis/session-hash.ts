@@ -1,10 +1,13 @@
 import type { SessionRecord } from '../../sessions/types.ts';
 import type { StoredSession } from '../session-store.ts';
+import { decodeUserAgent, encodeUserAgent } from './user-agent-codec.ts';
 
 /**
  * The session hash (see docs/redis-layout.md): `uid`, `roles` (JSON array), `ca`, `ls`,
  * `exp`, `abs`, `at` (ms), `ip`, `ua`, `rh` (current secret hash), and after a rotation
- * `ph`, `pt`, `sc`, `old`; `rv` = `1` while a cluster revocation is in flight.
+ * `ph`, `pt`, `sc`, `old`; `rv` = `1` while a cluster revocation is in flight. `ua` is stored in
+ * its lossless compact form (user-agent-codec.ts) so that the hash stays a listpack; every
+ * decode path below gives the User-Agent back as it was sent.
  */
 export function encodeSessionFields(session: SessionRecord, secretHash: string): string[] {
   return [
@@ -23,7 +26,7 @@ export function encodeSessionFields(session: SessionRecord, secretHash: string):
     'ip',
     session.ip,
     'ua',
-    session.userAgent,
+    encodeUserAgent(session.userAgent),
     'at',
     String(session.accessExpiresAt),
     'rh',
@@ -82,7 +85,7 @@ function recordFrom(sessionId: string, get: (field: string) => unknown): Session
     expiresAt,
     absoluteExpiresAt,
     ip: typeof ip === 'string' ? ip : '',
-    userAgent: typeof userAgent === 'string' ? userAgent : '',
+    userAgent: typeof userAgent === 'string' ? decodeUserAgent(userAgent) : '',
     accessExpiresAt,
   };
 }

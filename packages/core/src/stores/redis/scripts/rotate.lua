@@ -16,19 +16,33 @@ local upfx, uid, sid = ARGV[5], ARGV[6], ARGV[7]
 local presented, nexth, sealed = ARGV[8], ARGV[9], ARGV[10]
 local grace, idle, strict, access_exp = tonumber(ARGV[11]), tonumber(ARGV[12]), ARGV[13] == '1', tonumber(ARGV[14])
 
--- old = ph + old: at most 32 generations, newest first. One service's hashes all have one
--- length, so a full list is 32 * (#ph + 1) - 1 long and the usual cases need no parsing
--- (splitting 32 hashes apart on every refresh was a third of this script's time).
+-- old = ph + old: at most 32 generations, newest first, each kept as the first GEN (16)
+-- characters of its hash (96 bits: an old generation is only ever looked up to detect reuse,
+-- and a chance match of 32 * 2^-96 costs nothing but a logout). A list this script wrote has
+-- a space at every (GEN + 1)-th byte and needs no parsing (splitting 32 hashes apart on
+-- every refresh was a third of this script's time); any other (full hashes written before
+-- the truncation) is split, truncated and capped.
+local GEN = 16
 local function push_generation(old, ph)
-  if old == '' then return ph end
-  local w = #ph + 1
-  if #old < 32 * w - 1 then return ph .. ' ' .. old end
-  if #old == 32 * w - 1 and string.byte(old, 31 * w) == 32 then
-    return ph .. ' ' .. string.sub(old, 1, 31 * w - 1)
+  local g = string.sub(ph, 1, GEN)
+  if old == '' then return g end
+  local w = GEN + 1
+  local regular = #old % w == GEN and #old <= 32 * w - 1
+  if regular then
+    for i = w, #old, w do
+      if string.byte(old, i) ~= 32 then
+        regular = false
+        break
+      end
+    end
   end
-  local list = { ph }
+  if regular then
+    if #old < 32 * w - 1 then return g .. ' ' .. old end
+    return g .. ' ' .. string.sub(old, 1, 31 * w - 1)
+  end
+  local list = { g }
   for h in string.gmatch(old, '%S+') do
-    if #list < 32 then list[#list + 1] = h end
+    if #list < 32 and #h >= GEN then list[#list + 1] = string.sub(h, 1, GEN) end
   end
   return table.concat(list, ' ')
 end
@@ -78,8 +92,9 @@ if ph ~= '' and presented == ph then
   end
   reused = true
 else
+  -- Entries are GEN-character prefixes (or full hashes written before the truncation).
   for h in string.gmatch(v[4] or '', '%S+') do
-    if h == presented then
+    if #h >= GEN and h == string.sub(presented, 1, #h) then
       reused = true
       break
     end
