@@ -97,7 +97,14 @@ export class Revocations {
  * plus the clock tolerance, after which no access token it concerns can still verify.
  */
 export class RevocationSet {
+  /**
+   * Revoked session id → keep time, in whole seconds after {@link base} rounded up (a small
+   * integer V8 stores inline, where a ms timestamp would be a 16-byte heap number per id; a
+   * revoked session refused up to a second longer is still refused rightly).
+   */
   private readonly sessions = new Map<string, number>();
+  /** Origin of the session keep times (s). */
+  private readonly base = Math.floor(Date.now() / 1000);
   private readonly users = new Map<string, { beforeSec: number; until: number }>();
   /** Revoked signing keys (`tessera keys revoke`): kid → keep until. */
   private readonly keys = new Map<string, number>();
@@ -144,7 +151,7 @@ export class RevocationSet {
    */
   isRevoked(sessionId: string, userId: string, iatSec: number, now: number): boolean {
     const sessionUntil = this.sessions.get(sessionId);
-    if (sessionUntil !== undefined && sessionUntil > now) return true;
+    if (sessionUntil !== undefined && this.toMs(sessionUntil) > now) return true;
     const cutoff = this.users.get(userId);
     return cutoff !== undefined && cutoff.until > now && iatSec < cutoff.beforeSec;
   }
@@ -157,7 +164,9 @@ export class RevocationSet {
 
   /** Drops every fact whose keep time has passed. */
   prune(now: number): void {
-    for (const [sessionId, until] of this.sessions) if (until <= now) this.sessions.delete(sessionId);
+    for (const [sessionId, until] of this.sessions) {
+      if (this.toMs(until) <= now) this.sessions.delete(sessionId);
+    }
     for (const [userId, cutoff] of this.users) if (cutoff.until <= now) this.users.delete(userId);
     for (const [kid, until] of this.keys) if (until <= now) this.keys.delete(kid);
   }
@@ -169,7 +178,12 @@ export class RevocationSet {
   }
 
   private keepSession(sessionId: string, keepUntil: number): void {
+    const until = Math.ceil(keepUntil / 1000) - this.base;
     const current = this.sessions.get(sessionId);
-    if (current === undefined || current < keepUntil) this.sessions.set(sessionId, keepUntil);
+    if (current === undefined || current < until) this.sessions.set(sessionId, until);
+  }
+
+  private toMs(until: number): number {
+    return (until + this.base) * 1000;
   }
 }

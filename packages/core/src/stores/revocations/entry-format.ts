@@ -47,27 +47,54 @@ export function revocationFields(entry: NewRevocation): string[] {
   ];
 }
 
-/** Parses one stream entry (`[id, [field, value, ...]]`); `null` when malformed. */
+/**
+ * Parses one stream entry (`[id, [field, value, ...]]`); `null` when malformed. A field given
+ * twice counts with its last value; unknown fields are ignored. One pass over the pairs, no
+ * map per entry: a guard decodes every outstanding entry at start-up.
+ */
 export function parseRevocationEntry(id: string, fields: readonly string[]): RevocationEntry | null {
-  const map = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
-  const until = Number(map.get('until'));
+  let k: string | undefined;
+  let uid: string | undefined;
+  let kid: string | undefined;
+  let sid: string | undefined;
+  let sids: string | undefined;
+  let beforeText: string | undefined;
+  let untilText: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1] as string;
+    switch (fields[i]) {
+      case 'k':
+        k = value;
+        break;
+      case 'uid':
+        uid = value;
+        break;
+      case 'kid':
+        kid = value;
+        break;
+      case 'sid':
+        sid = value;
+        break;
+      case 'sids':
+        sids = value;
+        break;
+      case 'before':
+        beforeText = value;
+        break;
+      case 'until':
+        untilText = value;
+        break;
+    }
+  }
+  const until = Number(untilText);
   if (!Number.isFinite(until)) return null;
-  if (map.get('k') === 'k') {
-    const kid = map.get('kid');
-    return kid ? { kind: 'key', id, kid, until } : null;
-  }
-  const userId = map.get('uid');
-  if (!userId) return null;
-  if (map.get('k') === 's') {
-    const sessionId = map.get('sid');
-    return sessionId ? { kind: 'session', id, sessionId, userId, until } : null;
-  }
-  if (map.get('k') === 'u') {
-    const before = Number(map.get('before'));
+  if (k === 'k') return kid ? { kind: 'key', id, kid, until } : null;
+  if (!uid) return null;
+  if (k === 's') return sid ? { kind: 'session', id, sessionId: sid, userId: uid, until } : null;
+  if (k === 'u') {
+    const before = Number(beforeText);
     if (!Number.isFinite(before)) return null;
-    const sids = map.get('sids') ?? '';
-    return { kind: 'user', id, userId, sessionIds: sids ? sids.split(' ') : [], before, until };
+    return { kind: 'user', id, userId: uid, sessionIds: sids ? sids.split(' ') : [], before, until };
   }
   return null;
 }
