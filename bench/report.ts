@@ -163,7 +163,11 @@ registerSection('revocation', 'Global revocation latency and guard restart', (r)
     '',
     ...breakdownLines(r.breakdown as Json | undefined),
     'Guard restart: a new guard process with the revocation stream holding this many live entries,',
-    'time from `createGuard()` to `ready()` (median of 3) and heap per revoked session.',
+    'time from `createGuard()` to `ready()` (median of 3) and heap per revoked session (the heap',
+    "growth minus that of a guard started on the nearly empty stream: the guard's own fixed heap",
+    restart.guardHeapBytes === undefined
+      ? 'is not subtracted in this result).'
+      : `of ${(Number(restart.guardHeapBytes) / 1e6).toFixed(1)} MB is not counted).`,
     '',
     table(
       ['revoked sessions', 'ready in ms', 'bytes per revoked session', 'goal'],

@@ -147,32 +147,41 @@ async function fillStream(redisUrl: string, count: number): Promise<void> {
   redis.disconnect();
 }
 
-async function measureRestart(authUrl: string, redisUrl: string) {
-  await fillStream(redisUrl, RESTART_ENTRIES);
+type RestartRun = { readyMs: number; heapDeltaBytes: number };
+
+/** One fresh guard process (bench/servers/guard-restart.ts): its ready time and heap growth. */
+function restartOnce(authUrl: string, redisUrl: string): Promise<RestartRun> {
   const file = fileURLToPath(new URL('./servers/guard-restart.ts', import.meta.url));
-  const runs: Array<{ readyMs: number; heapDeltaBytes: number }> = [];
-  for (let i = 0; i < 3; i++) {
-    const child = fork(file, [], {
-      execArgv: ['--expose-gc', '--import', 'tsx'],
-      env: {
-        ...process.env,
-        TESSERA_AUTH_URL: authUrl,
-        TESSERA_REDIS_URL: redisUrl,
-        TESSERA_TOKEN_MODE: 'jwt',
-      },
-    });
-    runs.push(
-      await new Promise((resolve, reject) => {
-        child.once('message', (m) => resolve(m as { readyMs: number; heapDeltaBytes: number }));
-        child.once('exit', (code) => code !== 0 && reject(new Error(`guard restart exited ${code}`)));
-      }),
-    );
-  }
+  const child = fork(file, [], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    env: {
+      ...process.env,
+      TESSERA_AUTH_URL: authUrl,
+      TESSERA_REDIS_URL: redisUrl,
+      TESSERA_TOKEN_MODE: 'jwt',
+    },
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as RestartRun));
+    child.once('exit', (code) => code !== 0 && reject(new Error(`guard restart exited ${code}`)));
+  });
+}
+
+async function measureRestart(authUrl: string, redisUrl: string) {
+  // A guard's own heap (JWKS, clients, code) with only the latency trials' entries on the
+  // stream: subtracted, so "bytes per revoked session" is what each revoked id adds.
+  const empty = await restartOnce(authUrl, redisUrl);
+  await fillStream(redisUrl, RESTART_ENTRIES);
+  const runs: RestartRun[] = [];
+  for (let i = 0; i < 3; i++) runs.push(await restartOnce(authUrl, redisUrl));
   const best = runs.sort((a, b) => a.readyMs - b.readyMs)[1] ?? runs[0];
   return {
     revokedEntries: RESTART_ENTRIES,
     readyMsMedianOf3: Math.round((best?.readyMs ?? 0) * 10) / 10,
-    bytesPerRevokedSession: Math.round((best?.heapDeltaBytes ?? 0) / RESTART_ENTRIES),
+    bytesPerRevokedSession: Math.round(
+      ((best?.heapDeltaBytes ?? 0) - empty.heapDeltaBytes) / RESTART_ENTRIES,
+    ),
+    guardHeapBytes: empty.heapDeltaBytes,
   };
 }
 
