@@ -3,6 +3,10 @@
 // self-time frames, time per owner, inclusive time of watched frames). Targets:
 // - `authorize`: the auth service answering `GET /v1/authorize` (EdDSA bearer token, the
 //   default LOG_LEVEL=info with stdout to /dev/null, as deployed behind nginx);
+// - `login`, `refresh`: the auth service under the auth suite's loads (bench/auth.bench.ts:
+//   `POST /v1/login` from 8 connections over 50 users, `POST /v1/refresh` from 50 connections
+//   rotating their tokens), with the suite's LOG_LEVEL=silent unless BENCH_LOG_LEVEL says;
+//   the login profile shows the main thread only (argon2 runs on the libuv pool);
 // - `guard-node`: bench/servers/guard-node.ts (node:http + guard, jwt mode, feed);
 // - `bare-fastify`, `raw-node`: the baselines, for the same view of what every server pays.
 // Load time: BENCH_PROFILE_SECONDS (default 10). Frame weights are relative, so a loaded
@@ -59,6 +63,32 @@ try {
     } finally {
       await auth.stop();
     }
+  } else if (target === 'login' || target === 'refresh') {
+    const auth = await startAuthService(
+      redis,
+      { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent' },
+      profileArgs,
+    );
+    try {
+      // The suite's loads, lasting the profile's seconds (read when auth.bench.ts is imported).
+      process.env.BENCH_DURATION ??= String(seconds);
+      const { loadLogins, loadRefreshes } = await import('./auth.bench.ts');
+      const names = Array.from({ length: 50 }, (_, i) => `bench${i}`);
+      for (const name of names) await addUser(auth.url, name, ['user']);
+      const measured = await (target === 'login' ? loadLogins : loadRefreshes)(auth.url, names, auth.cpuUs);
+      load = {
+        name: measured.name,
+        requestsPerSec: measured.perSec,
+        latencyP50Ms: measured.latencyP50Ms ?? 0,
+        latencyP99Ms: measured.latencyP99Ms ?? 0,
+        serverCpuUsPerRequest: measured.serverCpuUsPerOp ?? 0,
+        requests: 0,
+        non2xx: 0,
+        errors: 0,
+      };
+    } finally {
+      await auth.stop();
+    }
   } else if (target === 'guard-node') {
     const auth = await startAuthService(redis);
     try {
@@ -93,7 +123,9 @@ try {
       await server.stop();
     }
   } else {
-    throw new Error(`unknown target ${target}: authorize, guard-node, bare-fastify or raw-node`);
+    throw new Error(
+      `unknown target ${target}: authorize, login, refresh, guard-node, bare-fastify or raw-node`,
+    );
   }
 } finally {
   await redis.stop();
