@@ -8,17 +8,20 @@
 //   rotating their tokens), with the suite's LOG_LEVEL=silent unless BENCH_LOG_LEVEL says;
 //   the login profile shows the main thread only (argon2 runs on the libuv pool);
 // - `guard-node`: bench/servers/guard-node.ts (node:http + guard, jwt mode, feed);
-// - `bare-fastify`, `raw-node`: the baselines, for the same view of what every server pays.
+// - `bare-fastify`, `raw-node`: the baselines, for the same view of what every server pays;
+// - `fastify-argon2`, `fastify-sign-script`: the login and refresh baselines of the auth suite
+//   under the same loads (8 and 50 connections, the same JSON bodies).
 // Load time: BENCH_PROFILE_SECONDS (default 10). Frame weights are relative, so a loaded
 // machine still shows where the time goes.
 import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '@tessera/testkit';
+import autocannon from 'autocannon';
 import { summariseProfile } from './lib/cpu-profile.ts';
 import { runLoad, startBenchServer } from './lib/load.ts';
 import { writeResult } from './lib/results.ts';
-import { addUser, loginUser, startAuthService } from './lib/stack.ts';
+import { addUser, BENCH_PASSWORD, loginUser, startAuthService } from './lib/stack.ts';
 
 const target = process.argv[2] ?? 'authorize';
 const label = process.argv[3] ?? 'current';
@@ -89,6 +92,40 @@ try {
     } finally {
       await auth.stop();
     }
+  } else if (target === 'fastify-argon2' || target === 'fastify-sign-script') {
+    const login = target === 'fastify-argon2';
+    const env: Record<string, string> = login
+      ? { UV_THREADPOOL_SIZE: String(Math.max(2, availableParallelism())) }
+      : { TESSERA_REDIS_URL: redis.url };
+    const server = await startBenchServer(`${target}.ts`, env, profileArgs);
+    try {
+      const body = login
+        ? { username: 'bench0', password: BENCH_PASSWORD }
+        : { refreshToken: 'x'.repeat(80) };
+      const options = {
+        url: `http://127.0.0.1:${server.port}${login ? '/login' : '/refresh'}`,
+        connections: login ? 8 : 50,
+        method: 'POST' as const,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      };
+      await autocannon({ ...options, duration: 1 });
+      const cpu0 = await server.cpu();
+      const result = await autocannon({ ...options, duration: seconds });
+      const ok = result.requests.total - result.non2xx;
+      load = {
+        name: target,
+        requestsPerSec: Math.round(ok / seconds),
+        latencyP50Ms: result.latency.p50,
+        latencyP99Ms: result.latency.p99,
+        serverCpuUsPerRequest: ok > 0 ? Math.round(((await server.cpu()) - cpu0) / ok) : 0,
+        requests: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+      };
+    } finally {
+      await server.stop();
+    }
   } else if (target === 'guard-node') {
     const auth = await startAuthService(redis);
     try {
@@ -124,7 +161,7 @@ try {
     }
   } else {
     throw new Error(
-      `unknown target ${target}: authorize, login, refresh, guard-node, bare-fastify or raw-node`,
+      `unknown target ${target}: authorize, login, refresh, fastify-argon2, fastify-sign-script, guard-node, bare-fastify or raw-node`,
     );
   }
 } finally {

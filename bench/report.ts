@@ -375,6 +375,39 @@ registerSection('profile-guard-node-before', 'The node:http guard profiled', (r)
   ].join('\n');
 });
 
+registerSection('profile-refresh-after', 'Login and refresh profiled', () => {
+  const sections: Array<[string, string]> = [
+    ['profile-login-before', 'Login, before'],
+    ['profile-login-after', 'Login, after'],
+    ['profile-fastify-argon2-before', 'Bare Fastify + argon2id under the same load'],
+    ['profile-refresh-before', 'Refresh, before'],
+    ['profile-refresh-after', 'Refresh, after'],
+    ['profile-fastify-sign-script-before', 'Bare Fastify + EdDSA sign + one script under the same load'],
+  ];
+  return [
+    '`npm run bench:profile -- login|refresh <label>`: `node --cpu-prof` of the auth service under',
+    "the auth suite's loads (`POST /v1/login` from 8 connections over 50 users; `POST /v1/refresh`",
+    'from 50 connections rotating their tokens; LOG_LEVEL=silent as in the suite);',
+    '`fastify-argon2` and `fastify-sign-script` profile the two baselines the same way. A login',
+    "profile is the main thread only: argon2 runs on libuv's pool, and on 2 cores every",
+    'main-thread (and redis-server) µs of a login is taken from it; its shares are wall-clock',
+    'samples, so a thread preempted by the argon2 threads inside a syscall weighs that syscall more.',
+    '',
+    'What was ours and avoidable: the Redis round trips. A login made 7 script calls (3 throttle',
+    'windows hit, 3 taken back, the session created), each its own socket write',
+    '(`writeUtf8String`: the kernel sending on loopback, the top frame of both profiles);',
+    'now the windows are one `rate-limits` call, and the take-back leaves with the session',
+    'creation in one write (2 writes, 3 scripts). The store client auto-pipelines',
+    '(`enableAutoPipelining`, one Redis or sentinel), so the refreshes of every connection read',
+    'in one event-loop turn leave in one write too. `create.lua` no longer reads every other',
+    "session of the user under `allow` when the index has room. What remains beside the baselines'",
+    'work: the rotation crypto (`hkdfSync` + AES-GCM sealing of the successor, the design',
+    '§3 grace path), the larger answer (the session view), the rotate script (reuse detection)',
+    'and the reservation scripts of the throttle (issue 9) — security work users need.',
+    ...sections.flatMap(([name, title]) => ['', `### ${title}`, '', profileTable(load(name))]),
+  ].join('\n');
+});
+
 registerSection(
   'scale',
   'Cost as the work grows: sessions in Redis and revoked sessions outstanding',
