@@ -37,14 +37,7 @@ export async function openSessionStore(
 ): Promise<{ store: SessionStore; client: RedisClient | null }> {
   const revocationRetentionMs = config.accessTtlMs + REVOCATION_MARGIN_MS;
   if (!config.redis) return { store: createMemoryStore({ revocationRetentionMs }), client: null };
-  // Auto-pipelining: the commands issued in one event-loop turn (the three of a login, the
-  // refreshes of every connection read in that turn) leave in one write and their replies come
-  // back in one read: a loopback write costs more than a script. Not on a Cluster (per node
-  // there; the cluster steps of a revocation run on their own node connections).
-  const client = createRedisClient(
-    config.redis,
-    config.redis.kind === 'cluster' ? {} : { enableAutoPipelining: true },
-  );
+  const client = createRedisClient(config.redis);
   client.on('error', () => {}); // reported through StoreUnavailableError and /readyz, never as text
   try {
     await connectRedis(client);
