@@ -79,25 +79,14 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
         const attempt = await beginLoginAttempt(ctx, client.ip, normalizeUsername(body.username));
         const user = await ctx.users.checkPassword(body.username, body.password);
         if (!user) throw new InvalidCredentialsError('The username or password is wrong');
+        await attempt.succeeded();
         request.tesseraUser = { userId: user.id, sessionId: '' };
-        // The reservation is taken back and the session created together: on Redis both
-        // scripts leave in one write (auto-pipelining), one round trip instead of two. A
-        // take-back that fails leaves this attempt counted as a failure (throttling errs toward
-        // refusing), it does not undo a login that succeeded.
-        const [, issued] = await Promise.all([
-          attempt.succeeded().catch((error: unknown) => {
-            request.log.warn(
-              { reqId: request.id, err: error },
-              'login throttle: a correct attempt could not be taken back',
-            );
-          }),
-          ctx.sessions.login({
-            userId: user.id,
-            roles: user.roles,
-            ...client,
-            force: body.force ?? false,
-          }),
-        ]);
+        const issued = await ctx.sessions.login({
+          userId: user.id,
+          roles: user.roles,
+          ...client,
+          force: body.force ?? false,
+        });
         request.tesseraUser = { userId: user.id, sessionId: issued.session.id };
         await endPresentedSession(request, ctx);
         ctx.metrics.logins.inc({ outcome: 'success' });
