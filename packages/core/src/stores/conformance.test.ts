@@ -555,5 +555,33 @@ describe.each(drivers)('SessionStore conformance: $name', (driver) => {
       });
       expect(first.hitId).not.toBe(second.hitId);
     });
+
+    it('hits several windows at once as one call per window would, and takes them back', async () => {
+      const many = store.hitRateLimits?.bind(store);
+      const undo = store.cancelRateLimitHits?.bind(store);
+      if (!many || !undo) throw new Error('both stores implement the batch calls');
+      await store.hitRateLimit('login:dave', 1000, 2, clock.now());
+      const windows = [
+        { key: 'login:dave', limit: 2 },
+        { key: 'login:dave:ip', limit: 1 },
+      ];
+      const first = await many(windows, 1000, clock.now());
+      expect(first).toEqual([
+        { allowed: true, count: 2, retryAfterMs: 0, hitId: expect.any(String) },
+        { allowed: true, count: 1, retryAfterMs: 0, hitId: expect.any(String) },
+      ]);
+      clock.advance(300);
+      expect(await many(windows, 1000, clock.now())).toEqual([
+        { allowed: false, count: 3, retryAfterMs: 700 },
+        { allowed: false, count: 2, retryAfterMs: 700 },
+      ]);
+      await undo(first.map((r, i) => ({ key: windows[i]?.key as string, hitId: r.hitId as string })));
+      await undo([{ key: 'login:dave', hitId: 'no-such-hit' }]);
+      expect(await many(windows, 1000, clock.now())).toMatchObject([
+        { allowed: true, count: 2 },
+        { allowed: true, count: 1 },
+      ]);
+      await expect(many([{ key: 'k', limit: 0 }], 1000, clock.now())).rejects.toThrow(TypeError);
+    });
   });
 });

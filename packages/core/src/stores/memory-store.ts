@@ -5,7 +5,7 @@ import { isValidUserId } from '../tokens/opaque-token.ts';
 import type { NewRevocation } from './revocations/entry-format.ts';
 import { followRevocations } from './revocations/follower.ts';
 import { createRevocationLog } from './revocations/memory-log.ts';
-import type { RotateRefreshResult, SessionStore, StoredSession } from './session-store.ts';
+import type { RateLimitResult, RotateRefreshResult, SessionStore, StoredSession } from './session-store.ts';
 import {
   assertCreateCommand,
   assertKeyRevocation,
@@ -130,7 +130,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     entry !== undefined && entry.session.expiresAt > now;
   const record = (entry: Entry): SessionRecord => copySession(entry.session);
 
-  return {
+  const store: MemoryStore = {
     async createSession(command) {
       assertCreateCommand(command);
       const { session, now } = command;
@@ -303,6 +303,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (current) current.hits = current.hits.filter((h) => h.id !== hitId);
     },
 
+    async hitRateLimits(windows, windowMs, now) {
+      for (const w of windows) assertRateLimit(w.key, windowMs, w.limit, now);
+      const results: RateLimitResult[] = [];
+      for (const w of windows) results.push(await store.hitRateLimit(w.key, windowMs, w.limit, now));
+      return results;
+    },
+
+    async cancelRateLimitHits(hits) {
+      for (const h of hits) await store.cancelRateLimitHit(h.key, h.hitId);
+    },
+
     async announceKeyRevocation(kid, until, now) {
       assertKeyRevocation(kid, until, now);
       return log.append({ kind: 'key', kid, until }, now);
@@ -333,4 +344,5 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return { sessions: sessions.size, indexEntries, rateLimitKeys: rates.size, revocations: log.size };
     },
   };
+  return store;
 }

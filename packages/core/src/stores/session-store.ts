@@ -51,6 +51,18 @@ export interface SessionStore {
    * so a window can count only failures while still reserving a slot atomically before the work.
    */
   cancelRateLimitHit(key: string, hitId: string): Promise<void>;
+  /**
+   * Several windows hit at once (same `windowMs` and `now`), answered as `hitRateLimit` would
+   * answer each, in order; one round trip on one Redis (login counts three windows per attempt).
+   * Optional: without it, callers call `hitRateLimit` per window.
+   */
+  hitRateLimits?(
+    windows: ReadonlyArray<{ key: string; limit: number }>,
+    windowMs: number,
+    now: number,
+  ): Promise<RateLimitResult[]>;
+  /** `cancelRateLimitHit` for several hits at once. Optional, as `hitRateLimits`. */
+  cancelRateLimitHits?(hits: ReadonlyArray<{ key: string; hitId: string }>): Promise<void>;
   /** Revocations newer than `afterId` (exclusive; `'0'` for all retained). */
   readRevocations(afterId: string, now: number): Promise<RevocationEntry[]>;
   /**

@@ -13,6 +13,7 @@ const SCRIPT_NAMES = [
   'delete',
   'announce',
   'rate-limit',
+  'rate-limits',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

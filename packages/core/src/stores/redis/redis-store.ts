@@ -318,6 +318,50 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       await call(() => run('rate-limit', [keys.rateLimit(key)], [0, 1, 1, hitId, 'undo']));
     },
 
+    async hitRateLimits(windows, windowMs, now) {
+      for (const w of windows) assertRateLimit(w.key, windowMs, w.limit, now);
+      // A Cluster puts each window in its own slot: one script per window there.
+      if (!single) return Promise.all(windows.map((w) => store.hitRateLimit(w.key, windowMs, w.limit, now)));
+      const hitId = randomUUID();
+      const reply = asArray(
+        await call(() =>
+          run(
+            'rate-limits',
+            windows.map((w) => keys.rateLimit(w.key)),
+            [now, windowMs, hitId, ...windows.map((w) => w.limit)],
+          ),
+        ),
+      );
+      return windows.map((_, i) => {
+        const allowed = reply[3 * i] === 1;
+        return {
+          allowed,
+          count: Number(reply[3 * i + 1]),
+          retryAfterMs: Number(reply[3 * i + 2]),
+          ...(allowed ? { hitId } : {}),
+        };
+      });
+    },
+
+    async cancelRateLimitHits(hits) {
+      for (const h of hits) {
+        if (typeof h.key !== 'string' || typeof h.hitId !== 'string')
+          throw new TypeError('key and hitId must be strings');
+      }
+      if (hits.length === 0) return;
+      if (!single) {
+        await Promise.all(hits.map((h) => store.cancelRateLimitHit(h.key, h.hitId)));
+        return;
+      }
+      await call(() =>
+        run(
+          'rate-limits',
+          hits.map((h) => keys.rateLimit(h.key)),
+          ['undo', ...hits.map((h) => h.hitId)],
+        ),
+      );
+    },
+
     async announceKeyRevocation(kid, until, now) {
       assertKeyRevocation(kid, until, now);
       const fields = revocationFields({ kind: 'key', kid, until });
