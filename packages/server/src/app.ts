@@ -179,6 +179,7 @@ export async function buildAuthServer(
     // answer's CPU): the two request-scoped lines below name `reqId` themselves.
     childLoggerFactory: (parent) => parent,
   });
+  app.decorateRequest('tesseraUser', null);
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
   registerSsfHttp(app, ctx, BODY_LIMIT);

@@ -30,7 +30,10 @@ export interface AppContext {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set once the credential is known; logged with the request line. */
-    tesseraUser?: { userId: string; sessionId: string };
+    /**
+     * Set once the credential is known; logged with the request line. Declared on every request
+     * (`decorateRequest`, `null` until set) so setting it does not change the request's shape.
+     */
+    tesseraUser?: { userId: string; sessionId: string } | null;
   }
 }

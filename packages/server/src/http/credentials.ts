@@ -19,11 +19,26 @@ export interface Credential {
   source: 'header' | 'cookie' | 'body';
 }
 
+/**
+ * `true` when Node's `rawHeaders` (name, value, name, value, …) hold more than one
+ * `Authorization` header: a scan without allocation, unlike `req.headersDistinct` (which
+ * builds an object of every header per request).
+ */
+function hasTwoAuthorizations(rawHeaders: readonly string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1)
+      return true;
+  }
+  return false;
+}
+
 /** The bearer token, else the access (jwt) or session (opaque) cookie; `null` when none. */
 export function readCredential(request: FastifyRequest, ctx: AppContext): Credential | null {
   const header = request.headers.authorization;
   // Node keeps the first of two Authorization headers and drops the second: refuse the pair.
-  if ((request.raw.headersDistinct?.authorization?.length ?? 0) > 1) {
+  if (header !== undefined && hasTwoAuthorizations(request.raw.rawHeaders)) {
     throw new InvalidTokenError('More than one Authorization header');
   }
   if (header !== undefined) {
@@ -53,7 +68,7 @@ export function checkCsrf(
   credential: Credential,
   method: string = request.method,
 ): void {
-  const allowed = [new URL(ctx.config.issuer).origin, ...ctx.config.allowedOrigins];
+  if (credential.source !== 'cookie' || !isUnsafeMethod(method)) return; // the rule's own first test, without building its input
   const passes = passesCsrfRule(
     {
       method,
@@ -61,12 +76,23 @@ export function checkCsrf(
       origin: single(request.headers.origin),
       csrfHeader: single(request.headers[CSRF_HEADER]),
     },
-    allowed,
+    allowedOrigins(ctx),
   );
   if (passes) return;
   throw new CsrfError(
     'A cookie-authenticated request needs a matching Origin or the X-Tessera-CSRF: 1 header',
   );
+}
+
+const originsByConfig = new WeakMap<AppContext['config'], readonly string[]>();
+/** The issuer's origin and TESSERA_ALLOWED_ORIGINS, parsed once per configuration. */
+function allowedOrigins(ctx: AppContext): readonly string[] {
+  let origins = originsByConfig.get(ctx.config);
+  if (origins === undefined) {
+    origins = [new URL(ctx.config.issuer).origin, ...ctx.config.allowedOrigins];
+    originsByConfig.set(ctx.config, origins);
+  }
+  return origins;
 }
 
 /** Method tokens (RFC 9110 §5.6.2), upper-cased by the caller. */

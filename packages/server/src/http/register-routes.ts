@@ -61,8 +61,7 @@ async function authenticate(
   ctx: AppContext,
   request: FastifyRequest,
   reply: FastifyReply,
-): Promise<SessionRecord | undefined> {
-  if (spec.auth !== 'session') return undefined;
+): Promise<SessionRecord> {
   try {
     return (await authenticateRequest(request, ctx)).session;
   } catch (error) {
@@ -93,12 +92,18 @@ export function registerRoutes(app: FastifyInstance, ctx: AppContext, specs: Rou
     app.route({
       method: spec.method,
       url: spec.url,
-      handler: async (request, reply) => {
+      // Not an async function: a route without a session to look up (the gateway's
+      // /v1/authorize above all) goes straight to its handler, no promise hop of ours.
+      // Fastify answers a synchronous throw like a rejected promise.
+      handler: (request, reply) => {
         // Admin: before the body is validated, so an unauthorised caller learns nothing.
         if (spec.auth === 'admin') requireAdmin(request, ctx);
         const input = parseInput(spec, request);
-        const session = await authenticate(spec, ctx, request, reply);
-        return spec.handler(request, reply, { ...input, session } as never);
+        if (spec.auth !== 'session')
+          return spec.handler(request, reply, { ...input, session: undefined } as never);
+        return authenticate(spec, ctx, request, reply).then((session) =>
+          spec.handler(request, reply, { ...input, session } as never),
+        );
       },
     });
   }

@@ -47,7 +47,7 @@ export interface RouteSpec<
     request: FastifyRequest,
     reply: FastifyReply,
     input: { body: z.infer<B>; params: z.infer<P>; session: A extends 'session' ? SessionRecord : undefined },
-  ): Promise<unknown>;
+  ): unknown;
 }
 
 /** Identity function that keeps the body/params types for the handler. */

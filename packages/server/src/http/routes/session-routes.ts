@@ -108,20 +108,25 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
     return { userId: session.userId, sessionId: session.id, roles: session.roles };
   };
 
-  const answerAuthorize = async (request: FastifyRequest, reply: FastifyReply) => {
-    // The decision is for the request the gateway forwards (its method from X-Forwarded-Method /
-    // X-Original-Method, its Origin): a cookie-authenticated unsafe one must pass the CSRF rule.
-    let who: Awaited<ReturnType<typeof identify>>;
-    try {
-      const credential = readCredential(request, ctx);
-      if (!credential) throw new InvalidTokenError('No credential', { credentialMissing: true });
-      checkCsrf(request, ctx, credential, forwardedMethod(request));
-      who = await identify(credential.token);
-    } catch (error) {
-      // A gateway drops this body (nginx auth_request): the code travels in a header it can copy.
-      if (isTesseraError(error)) reply.header('x-tessera-error', error.code);
-      throw error;
-    }
+  /**
+   * The same decision without a promise when the guard has it at hand (a cached token decided
+   * against the revocation set while the feed is current); `undefined` otherwise.
+   */
+  const identifyCached = (token: string) => {
+    const result = ctx.guard?.authenticateCached(token);
+    if (result === undefined) return undefined;
+    if (!result.ok) throw result.error;
+    if (ctx.revoked.has(result.principal.sessionId)) throw new SessionRevokedError('the session has ended');
+    return result.principal;
+  };
+
+  type Who = Awaited<ReturnType<typeof identify>>;
+  /** A gateway drops the refusal's body (nginx auth_request): the code travels in a header it can copy. */
+  const refuse = (reply: FastifyReply, error: unknown): never => {
+    if (isTesseraError(error)) reply.header('x-tessera-error', error.code);
+    throw error;
+  };
+  const allow = (request: FastifyRequest, reply: FastifyReply, who: Who) => {
     request.tesseraUser = { userId: who.userId, sessionId: who.sessionId };
     return reply
       .header('cache-control', 'no-store')
@@ -130,6 +135,32 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
       .header('x-session-id', who.sessionId)
       .code(200)
       .send();
+  };
+  /**
+   * The decision is for the request the gateway forwards (its method from X-Forwarded-Method /
+   * X-Original-Method, its Origin): a cookie-authenticated unsafe one must pass the CSRF rule.
+   * A cached token is answered in this tick (no promise: every forwarded request pays this
+   * route); otherwise the answer waits for the guard or the store.
+   */
+  const answerAuthorize = (request: FastifyRequest, reply: FastifyReply) => {
+    let token: string;
+    try {
+      const credential = readCredential(request, ctx);
+      if (!credential) throw new InvalidTokenError('No credential', { credentialMissing: true });
+      checkCsrf(request, ctx, credential, forwardedMethod(request));
+      token = credential.token;
+      const cached = identifyCached(token);
+      if (cached !== undefined) {
+        allow(request, reply, cached);
+        return undefined;
+      }
+    } catch (error) {
+      return refuse(reply, error);
+    }
+    return identify(token).then(
+      (who) => allow(request, reply, who),
+      (error: unknown) => refuse(reply, error),
+    );
   };
 
   const authorize = defineRoute({
