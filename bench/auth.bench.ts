@@ -6,6 +6,7 @@
 //   connections): the goal's baseline; and vs the same work as a bare loop (no HTTP).
 
 import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,24 +111,7 @@ export async function loadRefreshes(
       )),
     );
   };
-  const load = (durationMs: number) =>
-    autocannon({
-      url: `${url}/v1/refresh`,
-      connections,
-      duration: durationMs / 1000,
-      requests: [
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          // autocannon resets a connection's context after each request sequence, so the live
-          // refresh tokens circulate through one shared queue: each response puts its successor back.
-          setupRequest: (request) => ({ ...request, body: JSON.stringify({ refreshToken: pool.shift() }) }),
-          onResponse: (status, body) => {
-            if (status === 200) pool.push((JSON.parse(body) as { refreshToken: string }).refreshToken);
-          },
-        },
-      ],
-    });
+  const load = (durationMs: number) => rotatingLoad(`${url}/v1/refresh`, connections, durationMs, pool);
   // The warm-up ends with requests in flight whose successors never come back: fresh sessions after it.
   await fill();
   await load(WARMUP_MS);
@@ -143,6 +127,54 @@ export async function loadRefreshes(
     serverCpuUsPerOp: ok > 0 ? Math.round(((await cpuUs()) - cpu0) / ok) : 0,
     failed: result.non2xx + result.errors,
   };
+}
+
+/**
+ * autocannon POSTing `{ refreshToken }` bodies taken from `pool`, each 200 answer's
+ * `refreshToken` put back (autocannon resets a connection's context after each request
+ * sequence, so the live tokens circulate through one shared queue). The service and its
+ * baseline are driven by this same client: the load generator shares the 2 cores, so its own
+ * work per request (a body per request, every answer parsed) must be the same on both sides.
+ */
+function rotatingLoad(url: string, connections: number, durationMs: number, pool: string[]) {
+  return autocannon({
+    url,
+    connections,
+    duration: durationMs / 1000,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify({ refreshToken: pool.shift() }) }),
+        onResponse: (status, body) => {
+          if (status === 200) pool.push((JSON.parse(body) as { refreshToken: string }).refreshToken);
+        },
+      },
+    ],
+  });
+}
+
+/** The refresh baseline, driven like the service (rotatingLoad): each answer's refreshToken goes back in the pool. */
+async function fastifySignScript(redisUrl: string): Promise<Measured> {
+  const connections = 50;
+  const server = await startBenchServer('fastify-sign-script.ts', { TESSERA_REDIS_URL: redisUrl });
+  try {
+    const url = `http://127.0.0.1:${server.port}/refresh`;
+    const fresh = () => Array.from({ length: connections }, () => randomBytes(69).toString('base64url'));
+    await rotatingLoad(url, connections, WARMUP_MS, fresh());
+    const cpu0 = await server.cpu();
+    const result = await rotatingLoad(url, connections, DURATION_MS, fresh());
+    const ok = result.requests.total - result.non2xx;
+    return {
+      name: `bare Fastify: one EdDSA sign + one Redis script call per POST (${connections} connections)`,
+      perSec: Math.round(ok / (DURATION_MS / 1000)),
+      latencyP50Ms: result.latency.p50,
+      latencyP99Ms: result.latency.p99,
+      serverCpuUsPerOp: ok > 0 ? Math.round(((await server.cpu()) - cpu0) / ok) : 0,
+    };
+  } finally {
+    await server.stop();
+  }
 }
 
 /** Loads a bench server's POST route with a fixed JSON body (after an unmeasured warm-up). */
@@ -190,17 +222,6 @@ function fastifyArgon2(): Promise<Measured> {
     { username: 'bench0', password: PASSWORD },
     8,
     { UV_THREADPOOL_SIZE: POOL_THREADS },
-  );
-}
-
-function fastifySignScript(redisUrl: string): Promise<Measured> {
-  return loadPost(
-    'bare Fastify: one EdDSA sign + one Redis script call per POST (50 connections)',
-    'fastify-sign-script.ts',
-    '/refresh',
-    { refreshToken: 'x'.repeat(80) },
-    50,
-    { TESSERA_REDIS_URL: redisUrl },
   );
 }
 

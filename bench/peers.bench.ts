@@ -94,6 +94,11 @@ export async function runPeersBench() {
       },
       { name: 'bare Fastify 5', start: () => forked('bare-fastify.ts', {}), path: '/whoami' },
       {
+        name: 'Fastify stub: same header in, identity headers out',
+        start: () => forked('bare-fastify-forward-auth.ts', {}, bearer(tokens.eddsa)),
+        path: '/v1/authorize',
+      },
+      {
         name: 'auth service GET /v1/authorize (EdDSA, LOG_LEVEL=info)',
         start: async () => {
           const auth = await startAuthService(redis, { LOG_LEVEL: 'info' });
@@ -113,6 +118,10 @@ export async function runPeersBench() {
       row('Express + Tessera guard (opaque)', 'Express + Better Auth getSession (Redis secondary storage)'),
       row('Express + Tessera guard (jwt, EdDSA)', 'bare Express 5'),
       row('auth service GET /v1/authorize (EdDSA, LOG_LEVEL=info)', 'bare Fastify 5'),
+      row(
+        'auth service GET /v1/authorize (EdDSA, LOG_LEVEL=info)',
+        'Fastify stub: same header in, identity headers out',
+      ),
     ];
     return { rounds: ROUNDS, scenarios: all(), rows };
   } finally {

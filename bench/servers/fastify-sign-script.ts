@@ -35,7 +35,9 @@ app.post('/refresh', async (request, reply) => {
   await rotate(`bench:{u:${user}}:s`, randomBytes(32).toString('base64url'));
   return {
     accessToken,
-    refreshToken: randomBytes(32).toString('base64url'),
+    // As long as a Tessera refresh token (session id + secret, ~92 characters): the client
+    // sends it back on the next request, as it does with the service's.
+    refreshToken: randomBytes(69).toString('base64url'),
     tokenType: 'Bearer',
     expiresIn: 600,
   };
