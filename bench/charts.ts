@@ -56,7 +56,7 @@ export function throughputChart(peers: Json, date: string): string {
     const name = String(s.name)
       .replace('getSession (Redis secondary storage)', 'getSession (Redis)')
       .replace(' (EdDSA, LOG_LEVEL=info)', ' (EdDSA)');
-    const kind = /Tessera|authorize/.test(name) ? 'tessera' : /^bare /.test(name) ? 'baseline' : 'peer';
+    const kind = /Tessera|authorize/.test(name) ? 'tessera' : /^bare |^Fastify stub/.test(name) ? 'baseline' : 'peer';
     return { name, value: Number(s.requestsPerSec), cpu: Number(s.serverCpuUsPerRequest), kind };
   });
   const left = 430;
@@ -94,7 +94,7 @@ export function throughputChart(peers: Json, date: string): string {
   [
     ['Tessera', COLORS.tessera],
     ['peer (no revocation check)', COLORS.peer],
-    ['bare framework', COLORS.baseline],
+    ['bare framework (or stub)', COLORS.baseline],
   ].forEach(([label, color], i) => {
     const x = 16 + i * 230;
     body.push(`<rect x="${x}" y="${legendY - 10}" width="12" height="12" fill="${color}"/>`);
