@@ -154,6 +154,18 @@ function rotatingLoad(url: string, connections: number, durationMs: number, pool
   });
 }
 
+/** A measured load: successful answers per second, latency, server CPU per successful answer. */
+function measured(name: string, result: autocannon.Result, cpuUs: number): Measured {
+  const ok = result.requests.total - result.non2xx;
+  return {
+    name,
+    perSec: Math.round(ok / (DURATION_MS / 1000)),
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    serverCpuUsPerOp: ok > 0 ? Math.round(cpuUs / ok) : 0,
+  };
+}
+
 /** The refresh baseline, driven like the service (rotatingLoad): each answer's refreshToken goes back in the pool. */
 async function fastifySignScript(redisUrl: string): Promise<Measured> {
   const connections = 50;
@@ -164,14 +176,11 @@ async function fastifySignScript(redisUrl: string): Promise<Measured> {
     await rotatingLoad(url, connections, WARMUP_MS, fresh());
     const cpu0 = await server.cpu();
     const result = await rotatingLoad(url, connections, DURATION_MS, fresh());
-    const ok = result.requests.total - result.non2xx;
-    return {
-      name: `bare Fastify: one EdDSA sign + one Redis script call per POST (${connections} connections)`,
-      perSec: Math.round(ok / (DURATION_MS / 1000)),
-      latencyP50Ms: result.latency.p50,
-      latencyP99Ms: result.latency.p99,
-      serverCpuUsPerOp: ok > 0 ? Math.round(((await server.cpu()) - cpu0) / ok) : 0,
-    };
+    return measured(
+      `bare Fastify: one EdDSA sign + one Redis script call per POST (${connections} connections)`,
+      result,
+      (await server.cpu()) - cpu0,
+    );
   } finally {
     await server.stop();
   }
@@ -198,14 +207,7 @@ async function loadPost(
     await autocannon({ ...options, duration: WARMUP_MS / 1000 });
     const cpu0 = await server.cpu();
     const result = await autocannon({ ...options, duration: DURATION_MS / 1000 });
-    const ok = result.requests.total - result.non2xx;
-    return {
-      name,
-      perSec: Math.round(ok / (DURATION_MS / 1000)),
-      latencyP50Ms: result.latency.p50,
-      latencyP99Ms: result.latency.p99,
-      serverCpuUsPerOp: ok > 0 ? Math.round(((await server.cpu()) - cpu0) / ok) : 0,
-    };
+    return measured(name, result, (await server.cpu()) - cpu0);
   } finally {
     await server.stop();
   }

@@ -56,7 +56,11 @@ export function throughputChart(peers: Json, date: string): string {
     const name = String(s.name)
       .replace('getSession (Redis secondary storage)', 'getSession (Redis)')
       .replace(' (EdDSA, LOG_LEVEL=info)', ' (EdDSA)');
-    const kind = /Tessera|authorize/.test(name) ? 'tessera' : /^bare |^Fastify stub/.test(name) ? 'baseline' : 'peer';
+    const kind = /Tessera|authorize/.test(name)
+      ? 'tessera'
+      : /^bare |^Fastify stub/.test(name)
+        ? 'baseline'
+        : 'peer';
     return { name, value: Number(s.requestsPerSec), cpu: Number(s.serverCpuUsPerRequest), kind };
   });
   const left = 430;

@@ -28,6 +28,7 @@ export {
 } from './keys/key-ring.ts';
 export { type Clock, ManualClock, systemClock } from './lib/clock.ts';
 export { formatDuration, parseDuration } from './lib/duration.ts';
+export { hasTwoAuthorizations } from './lib/raw-headers.ts';
 export type {
   AuthenticatedSession,
   Introspection,

@@ -2,6 +2,7 @@ import {
   CSRF_HEADER,
   CsrfError,
   hashToken,
+  hasTwoAuthorizations,
   InvalidTokenError,
   isUnsafeMethod,
   MAX_TOKEN_LENGTH,
@@ -70,20 +71,6 @@ export function credentialFrom(
   } catch {
     return undefined;
   }
-}
-
-/**
- * `true` when Node's `rawHeaders` (name, value, name, value, …) hold more than one
- * `Authorization` header. A scan without allocation, unlike `req.headersDistinct`.
- */
-function hasTwoAuthorizations(rawHeaders: readonly string[]): boolean {
-  let seen = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1)
-      return true;
-  }
-  return false;
 }
 
 /**

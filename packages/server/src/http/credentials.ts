@@ -1,6 +1,7 @@
 import {
   CSRF_HEADER,
   CsrfError,
+  hasTwoAuthorizations,
   InvalidTokenError,
   isUnsafeMethod,
   passesCsrfRule,
@@ -17,21 +18,6 @@ const REFRESH_PATH = '/v1/refresh';
 export interface Credential {
   token: string;
   source: 'header' | 'cookie' | 'body';
-}
-
-/**
- * `true` when Node's `rawHeaders` (name, value, name, value, …) hold more than one
- * `Authorization` header: a scan without allocation, unlike `req.headersDistinct` (which
- * builds an object of every header per request).
- */
-function hasTwoAuthorizations(rawHeaders: readonly string[]): boolean {
-  let seen = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1)
-      return true;
-  }
-  return false;
 }
 
 /** The bearer token, else the access (jwt) or session (opaque) cookie; `null` when none. */
