@@ -11,7 +11,7 @@
 // Run twice: Redis defaults, and hash-max-listpack-value 512 (a setting operators can choose).
 // Sessions: BENCH_MEMORY_SESSIONS (default 100: 4 users × 25, logins pay argon2id).
 import { connectRedis, createRedisClient, createRedisStore } from '@tessera/core';
-import { startRedis } from '@tessera/testkit';
+import { BROWSER_USER_AGENTS, startRedis } from '@tessera/testkit';
 import { Redis } from 'ioredis';
 import type { ChildService } from './lib/process.ts';
 import { addUser, BENCH_PASSWORD, startAuthService } from './lib/stack.ts';
@@ -22,16 +22,6 @@ const USERS = 4;
 const LISTPACK_VALUE_DEFAULT = 64;
 /** The auth service's refresh grace window (TESSERA_REFRESH_GRACE, default 10 s). */
 const GRACE_MS = 10_000;
-
-/** Current browsers' User-Agent strings (desktop and mobile). */
-export const BROWSER_USER_AGENTS = [
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
-  'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
-  'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
-];
 
 export interface LifePoint {
   point: string;
@@ -136,7 +126,7 @@ async function refresh(url: string, token: string, userAgent: string): Promise<s
   return ((await response.json()) as { refreshToken: string }).refreshToken;
 }
 
-async function lifeOf(listpackValue: number, userAgents: string[]): Promise<LifePoint[]> {
+async function lifeOf(listpackValue: number, userAgents: readonly string[]): Promise<LifePoint[]> {
   const server = await startRedis();
   const redis = new Redis(server.url);
   const services: ChildService[] = [];

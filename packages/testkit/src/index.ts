@@ -12,4 +12,5 @@ export {
   waitForReplicaLink,
 } from './replication.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+export { BROWSER_USER_AGENTS } from './user-agents.ts';
 export { waitFor } from './wait-for.ts';

@@ -1,28 +1,21 @@
-import { type RedisServer, startRedis } from '@tessera/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatOpaqueToken, generateSecret, hashSecret } from '../../tokens/opaque-token.ts';
 import { sealSuccessor } from '../../tokens/successor-box.ts';
 import { ACCESS, createCommand, IDLE, ManualClock, newSession, RETENTION } from '../conformance-fixtures.ts';
-import { connectRedis, createRedisClient } from './connection.ts';
 import { createRedisKeys } from './redis-keys.ts';
 import { createRedisStore } from './redis-store.ts';
+import { usePrivateRedis } from './redis-test-fixtures.ts';
 
 // Issue 15 (memory): older refresh generations (`o:<sid>`) keep the first 16 characters of
 // each hash; lists of full hashes written before still detect reuse and are truncated.
 describe('older refresh generations', () => {
-  let server: RedisServer;
+  const redis = usePrivateRedis();
   let client: Redis;
   const keys = createRedisKeys('tessera:');
 
-  beforeAll(async () => {
-    server = await startRedis();
-    client = createRedisClient({ kind: 'single', url: server.url }) as Redis;
-    await connectRedis(client);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.stop();
+  beforeAll(() => {
+    client = redis.client;
   });
 
   async function refreshed(times: number) {

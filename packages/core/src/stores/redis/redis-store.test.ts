@@ -1,6 +1,6 @@
-import { type RedisServer, startRedis, startRedisSentinel } from '@tessera/testkit';
+import { startRedis, startRedisSentinel } from '@tessera/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../errors/errors.ts';
 import { formatOpaqueToken, generateSecret, hashSecret } from '../../tokens/opaque-token.ts';
 import { sealSuccessor } from '../../tokens/successor-box.ts';
@@ -18,20 +18,15 @@ import type { SessionStore } from '../session-store.ts';
 import { connectRedis, createRedisClient } from './connection.ts';
 import { dumpKey, scanAllKeys } from './redis-inspect.ts';
 import { createRedisStore } from './redis-store.ts';
+import { usePrivateRedis } from './redis-test-fixtures.ts';
 
 describe('RedisStore (single Redis)', () => {
-  let server: RedisServer;
+  const redis = usePrivateRedis();
   let client: Redis;
   let store: SessionStore;
   let clock: ManualClock;
-  beforeAll(async () => {
-    server = await startRedis();
-    client = createRedisClient({ kind: 'single', url: server.url }) as Redis;
-    await connectRedis(client);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.stop();
+  beforeAll(() => {
+    client = redis.client;
   });
   beforeEach(async () => {
     await client.flushall();
@@ -150,7 +145,7 @@ describe('RedisStore (single Redis)', () => {
       seen.length = 0;
       await run();
       const marker = `marker-${Math.random()}`;
-      await server.command('ECHO', marker);
+      await redis.server.command('ECHO', marker);
       while (!seen.some((args) => args[1] === marker)) await new Promise((r) => setTimeout(r, 5));
       return seen.filter((args) => args[1] !== marker).map((args) => String(args[0]).toLowerCase());
     };

@@ -1,29 +1,22 @@
-import { type RedisServer, startRedis } from '@tessera/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatOpaqueToken, generateSecret, hashSecret } from '../../tokens/opaque-token.ts';
 import { openSuccessor, sealSuccessor } from '../../tokens/successor-box.ts';
 import { ACCESS, createCommand, IDLE, ManualClock, newSession, RETENTION } from '../conformance-fixtures.ts';
-import { connectRedis, createRedisClient } from './connection.ts';
 import { createRedisKeys } from './redis-keys.ts';
 import { createRedisStore } from './redis-store.ts';
+import { usePrivateRedis } from './redis-test-fixtures.ts';
 
 // Issue 9 §7: the sealed successor must not outlive the grace window, and the session hash
 // must keep Redis's compact encoding (every value ≤ hash-max-listpack-value, 64 bytes).
 describe('sealed successor after the grace window; compact session hash', () => {
-  let server: RedisServer;
+  const redis = usePrivateRedis();
   let client: Redis;
   const keys = createRedisKeys('tessera:');
   const GRACE = 300;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    client = createRedisClient({ kind: 'single', url: server.url }) as Redis;
-    await connectRedis(client);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.stop();
+  beforeAll(() => {
+    client = redis.client;
   });
 
   it('a refreshed session hash stays listpack; a dump after the grace window plus the predecessor gives nothing', async () => {

@@ -1,17 +1,16 @@
-import { type RedisServer, startRedis } from '@tessera/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatOpaqueToken, generateSecret, hashSecret } from '../../tokens/opaque-token.ts';
 import { sealSuccessor } from '../../tokens/successor-box.ts';
 import { ACCESS, createCommand, IDLE, ManualClock, newSession, RETENTION } from '../conformance-fixtures.ts';
-import { connectRedis, createRedisClient } from './connection.ts';
 import { createRedisKeys } from './redis-keys.ts';
 import { createRedisStore, openRedisSessionReader } from './redis-store.ts';
+import { usePrivateRedis } from './redis-test-fixtures.ts';
 
 // Issue 15 (memory): a browser's User-Agent (over hash-max-listpack-value) is stored in its
 // compact form, so the hash stays a listpack, and every read path gives it back unchanged.
 describe('User-Agent in the Redis session hash', () => {
-  let server: RedisServer;
+  const redis = usePrivateRedis();
   let client: Redis;
   const keys = createRedisKeys('tessera:');
   const CHROME =
@@ -19,14 +18,8 @@ describe('User-Agent in the Redis session hash', () => {
   const ODD = `\x7f\x01 tab\t ü Mozilla/5.0 (X11; Linux x86_64) ${'x'.repeat(80)}`;
 
   beforeAll(async () => {
-    server = await startRedis();
-    client = createRedisClient({ kind: 'single', url: server.url }) as Redis;
-    await connectRedis(client);
+    client = redis.client;
     await client.config('SET', 'hash-max-listpack-value', '64');
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.stop();
   });
 
   for (const userAgent of [CHROME, ODD, '']) {
