@@ -140,6 +140,7 @@ export async function buildAuthServer(
     metrics,
     // An unconfirmed revocation is held as long as an access token it concerns can live.
     revoked: createRecentRevocations(clock, config.accessTtlMs + 60_000),
+    csrfOrigins: [new URL(config.issuer).origin, ...config.allowedOrigins],
     localAdminToken: randomBytes(32).toString('base64url'),
     ssf,
     sessionEvents: createSessionEventsSource({ store, clock }),

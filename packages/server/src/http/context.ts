@@ -22,6 +22,8 @@ export interface AppContext {
   revoked: RecentRevocations;
   /** Tells `GET /v1/session/events` streams that their session ended. */
   sessionEvents: SessionEventsSource;
+  /** Origins the CSRF rule accepts: the issuer's and TESSERA_ALLOWED_ORIGINS (parsed once). */
+  csrfOrigins: readonly string[];
   /** Random per-process admin credential, only handed to the local control socket. */
   localAdminToken: string;
   /** Security events: SSF transmitter and receiver, back-channel logout (docs/events.md). */

@@ -54,7 +54,6 @@ export function checkCsrf(
   credential: Credential,
   method: string = request.method,
 ): void {
-  if (credential.source !== 'cookie' || !isUnsafeMethod(method)) return; // the rule's own first test, without building its input
   const passes = passesCsrfRule(
     {
       method,
@@ -62,23 +61,12 @@ export function checkCsrf(
       origin: single(request.headers.origin),
       csrfHeader: single(request.headers[CSRF_HEADER]),
     },
-    allowedOrigins(ctx),
+    ctx.csrfOrigins,
   );
   if (passes) return;
   throw new CsrfError(
     'A cookie-authenticated request needs a matching Origin or the X-Tessera-CSRF: 1 header',
   );
-}
-
-const originsByConfig = new WeakMap<AppContext['config'], readonly string[]>();
-/** The issuer's origin and TESSERA_ALLOWED_ORIGINS, parsed once per configuration. */
-function allowedOrigins(ctx: AppContext): readonly string[] {
-  let origins = originsByConfig.get(ctx.config);
-  if (origins === undefined) {
-    origins = [new URL(ctx.config.issuer).origin, ...ctx.config.allowedOrigins];
-    originsByConfig.set(ctx.config, origins);
-  }
-  return origins;
 }
 
 /** Method tokens (RFC 9110 §5.6.2), upper-cased by the caller. */

@@ -6,6 +6,7 @@ import {
   parseSessionId,
   SessionRevokedError,
 } from '@tessera/core/internal';
+import type { AuthResult } from '@tessera/guard';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { checkCsrf, forwardedMethod, readCredential } from '../credentials.ts';
@@ -92,35 +93,34 @@ export function sessionRoutes(ctx: AppContext): RouteSpec[] {
     },
   });
 
+  type Who = { userId: string; sessionId: string; roles: readonly string[] };
+  /** A revocation held by this instance may be missing from Redis after a failover: it refuses here whatever the feed or store says. */
+  const unlessHeld = (who: Who): Who => {
+    if (ctx.revoked.has(who.sessionId)) throw new SessionRevokedError('the session has ended');
+    return who;
+  };
+  /** The guard's answer: its refusal, else the principal (unless held as revoked here). */
+  const fromGuard = (result: AuthResult): Who => {
+    if (!result.ok) throw result.error;
+    return unlessHeld(result.principal);
+  };
+
   /** Local verify + revocation set while the feed is current; else the store (one lookup). */
-  const identify = async (
-    token: string,
-  ): Promise<{ userId: string; sessionId: string; roles: readonly string[] }> => {
-    if (ctx.guard?.feedStatus()?.current) {
-      const result = await ctx.guard.authenticate(token);
-      if (!result.ok) throw result.error;
-      if (ctx.revoked.has(result.principal.sessionId)) throw new SessionRevokedError('the session has ended');
-      return result.principal;
-    }
+  const identify = async (token: string): Promise<Who> => {
+    if (ctx.guard?.feedStatus()?.current) return fromGuard(await ctx.guard.authenticate(token));
     const { session } = await ctx.sessions.authenticate(token);
-    // Also on the store path: a revocation held here may be missing from Redis after a failover.
-    if (ctx.revoked.has(session.id)) throw new SessionRevokedError('the session has ended');
-    return { userId: session.userId, sessionId: session.id, roles: session.roles };
+    return unlessHeld({ userId: session.userId, sessionId: session.id, roles: session.roles });
   };
 
   /**
    * The same decision without a promise when the guard has it at hand (a cached token decided
    * against the revocation set while the feed is current); `undefined` otherwise.
    */
-  const identifyCached = (token: string) => {
+  const identifyCached = (token: string): Who | undefined => {
     const result = ctx.guard?.authenticateCached(token);
-    if (result === undefined) return undefined;
-    if (!result.ok) throw result.error;
-    if (ctx.revoked.has(result.principal.sessionId)) throw new SessionRevokedError('the session has ended');
-    return result.principal;
+    return result === undefined ? undefined : fromGuard(result);
   };
 
-  type Who = Awaited<ReturnType<typeof identify>>;
   /** A gateway drops the refusal's body (nginx auth_request): the code travels in a header it can copy. */
   const refuse = (reply: FastifyReply, error: unknown): never => {
     if (isTesseraError(error)) reply.header('x-tessera-error', error.code);
