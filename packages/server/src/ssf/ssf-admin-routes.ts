@@ -14,6 +14,7 @@ import {
 } from './ssf-schemas.ts';
 import type { SsfStore } from './ssf-store.ts';
 import { type StreamRecord, toBackchannelClient } from './stream-record.ts';
+import { deleteStream, newStreamRecord, saveStream } from './stream-writes.ts';
 
 const problem = (description: string) => ({
   description,
@@ -55,18 +56,14 @@ export function ssfAdminRoutes(ctx: AppContext): RouteSpec[] {
     },
     errors: ADMIN_ERRORS,
     async handler(_request, reply, { body }) {
-      const stream: StreamRecord = {
+      const stream = newStreamRecord(ctx, {
         id: randomUUID(),
         method: 'bcl',
         aud: body.client_id,
         endpointUrl: body.backchannel_logout_uri,
         eventsRequested: [],
-        status: 'enabled',
-        createdAt: ctx.clock.now(),
-        inactivityTimeoutMs: ctx.config.ssf.inactivityTimeoutMs,
-      };
-      await ctx.ssf.store.saveStream(stream);
-      ctx.ssf.transmitter.invalidate();
+      });
+      await saveStream(ctx, stream);
       return reply.code(201).send(toBackchannelClient(stream));
     },
   });
@@ -98,8 +95,7 @@ export function ssfAdminRoutes(ctx: AppContext): RouteSpec[] {
     async handler(_request, reply, { params }) {
       const stream = await ctx.ssf.store.getStream(params.id);
       if (stream?.method !== 'bcl') throw new NotFoundError('No such registration');
-      await ctx.ssf.store.deleteStream(stream.id);
-      ctx.ssf.transmitter.invalidate();
+      await deleteStream(ctx, stream.id);
       return reply.code(204).send();
     },
   });

@@ -16,6 +16,7 @@ import {
   VerifyBody,
 } from './ssf-schemas.ts';
 import { type StreamRecord, toStreamConfiguration } from './stream-record.ts';
+import { deleteStream, newStreamRecord, saveStream } from './stream-writes.ts';
 
 const problem = (description: string) => ({
   description,
@@ -58,10 +59,7 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     if (!stream || stream.method === 'bcl') throw new NotFoundError('No such stream');
     return stream;
   };
-  const save = async (stream: StreamRecord) => {
-    await ctx.ssf.store.saveStream(stream);
-    ctx.ssf.transmitter.invalidate();
-  };
+  const save = (stream: StreamRecord) => saveStream(ctx, stream);
 
   const metadata = defineRoute({
     method: 'GET',
@@ -91,7 +89,7 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
       if (push && !body.delivery.endpoint_url)
         throw new InvalidRequestError('push delivery needs endpoint_url');
       const id = randomUUID();
-      const stream: StreamRecord = {
+      const stream = newStreamRecord(ctx, {
         id,
         method: push ? 'push' : 'poll',
         aud: body.aud ?? (push ? (body.delivery.endpoint_url as string) : `urn:tessera:ssf:${id}`),
@@ -101,10 +99,7 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
           : {}),
         eventsRequested: [...new Set(body.events_requested ?? [])],
         ...(body.description !== undefined ? { description: body.description } : {}),
-        status: 'enabled',
-        createdAt: ctx.clock.now(),
-        inactivityTimeoutMs: ctx.config.ssf.inactivityTimeoutMs,
-      };
+      });
       await save(stream);
       reply.header('cache-control', 'no-store');
       return reply.code(201).send(show(stream));
@@ -188,8 +183,7 @@ export function ssfRoutes(ctx: AppContext): RouteSpec[] {
     errors: ADMIN_ERRORS,
     async handler(request, reply) {
       const stream = await streamOrThrow(queryStreamId(request));
-      await ctx.ssf.store.deleteStream(stream.id);
-      ctx.ssf.transmitter.invalidate();
+      await deleteStream(ctx, stream.id);
       return reply.code(204).send();
     },
   });
